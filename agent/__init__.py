@@ -1,0 +1,1 @@
+"""The conversation and the command-line face: settings, CLI, rendering."""

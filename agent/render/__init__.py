@@ -1,0 +1,1 @@
+"""Renderers: turn typed results into rich renderables for the terminal."""

@@ -1,0 +1,56 @@
+"""Process settings, in one place: the app home, the database URL, output preferences.
+
+Every value falls back to an environment variable of the upper-cased name with the CSM_
+prefix (CSM_HOME, CSM_DATABASE_URL). There is one `get_settings()` per process; tests point
+CSM_HOME at a temporary folder.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Settings of one csm process."""
+
+    model_config = SettingsConfigDict(env_prefix="CSM_", extra="ignore")
+
+    home: Path = Field(
+        default=Path("~/.csm"),
+        description="app home: the SQLite store, the workspace profile, the notes index",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the account store; default sqlite:///$CSM_HOME/csm.db",
+    )
+
+    @field_validator("home", mode="after")
+    @classmethod
+    def _expand_home(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @field_validator("database_url", mode="after")
+    @classmethod
+    def _normalise_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if value.startswith("postgres://"):
+            value = "postgresql://" + value.removeprefix("postgres://")
+        if value.startswith("postgresql://"):
+            value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
+        return value
+
+    @property
+    def store_url(self) -> str:
+        """The account store's URL, defaulting to a SQLite file in the app home."""
+        return self.database_url or f"sqlite:///{self.home / 'csm.db'}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process settings (read once from the environment)."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Benchmarks and (later) the harness that replays scripted CS conversations."""

@@ -1,0 +1,1 @@
+"""Everything persisted: the SQL account store, its migrations and its read models."""

@@ -1,0 +1,1 @@
+"""Alembic migrations of the account store, applied automatically on first use."""

@@ -1,0 +1,266 @@
+"""SQLAlchemy models: one table per entity of the import format (spec/data-format.md).
+
+Empty cells are stored as NULL (unknown), never as zero. Entities whose files have no id
+column (surveys without survey_id, events without event_id, roi rows) get a stable `key`
+derived from their identifying columns so that a re-import updates instead of duplicating.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, DateTime, Float, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the account store."""
+
+
+class Account(Base):
+    """A customer account (accounts.csv)."""
+
+    __tablename__ = "accounts"
+    account_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    name: Mapped[str] = mapped_column(String(256))
+    segment: Mapped[str | None] = mapped_column(String(32))
+    industry: Mapped[str | None] = mapped_column(String(128))
+    employees: Mapped[int | None] = mapped_column(Integer)
+    csm: Mapped[str | None] = mapped_column(String(256))
+    plan: Mapped[str | None] = mapped_column(String(128))
+    licensed_seats: Mapped[int | None] = mapped_column(Integer)
+    departments_licensed: Mapped[str | None] = mapped_column(Text)
+    kickoff_date: Mapped[date | None] = mapped_column(Date)
+    go_live_date: Mapped[date | None] = mapped_column(Date)
+    first_value_date: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    churned_at: Mapped[date | None] = mapped_column(Date)
+    churn_reason: Mapped[str | None] = mapped_column(String(32))
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+
+
+class Contract(Base):
+    """One priced contract period (contracts.csv)."""
+
+    __tablename__ = "contracts"
+    contract_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(128), index=True)
+    arr: Mapped[float] = mapped_column(Float)
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    auto_renew: Mapped[bool | None] = mapped_column(Boolean)
+    notice_days: Mapped[int | None] = mapped_column(Integer)
+    price_increase_pct: Mapped[float | None] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+
+
+class Contact(Base):
+    """A person at an account (contacts.csv)."""
+
+    __tablename__ = "contacts"
+    contact_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(128), index=True)
+    name: Mapped[str] = mapped_column(String(256))
+    title: Mapped[str | None] = mapped_column(String(256))
+    email: Mapped[str | None] = mapped_column(String(256))
+    department: Mapped[str | None] = mapped_column(String(128))
+    role: Mapped[str | None] = mapped_column(String(32))
+    influence: Mapped[str | None] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    status_changed_at: Mapped[date | None] = mapped_column(Date)
+    last_engaged_at: Mapped[date | None] = mapped_column(Date)
+
+
+class Usage(Base):
+    """Daily product usage of one account (usage.csv)."""
+
+    __tablename__ = "usage"
+    account_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    date: Mapped[date] = mapped_column(Date, primary_key=True)
+    active_users: Mapped[int | None] = mapped_column(Integer)
+    logins: Mapped[int | None] = mapped_column(Integer)
+    sessions: Mapped[int | None] = mapped_column(Integer)
+    core_actions: Mapped[int | None] = mapped_column(Integer)
+    users_30d: Mapped[int | None] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_usage_date", "date"),)
+
+
+class User(Base):
+    """A product user (users.csv)."""
+
+    __tablename__ = "users"
+    account_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    email: Mapped[str | None] = mapped_column(String(256))
+    department: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[date | None] = mapped_column(Date)
+    last_active_at: Mapped[date | None] = mapped_column(Date)
+
+
+class FeatureUsage(Base):
+    """Weekly usage of one feature by one account (feature_usage.csv)."""
+
+    __tablename__ = "feature_usage"
+    account_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    week_start: Mapped[date] = mapped_column(Date, primary_key=True)
+    feature: Mapped[str] = mapped_column(String(128), primary_key=True)
+    active_users: Mapped[int | None] = mapped_column(Integer)
+    events: Mapped[int | None] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_feature_usage_week", "week_start"),)
+
+
+class Feature(Base):
+    """The product's feature catalogue (features.csv)."""
+
+    __tablename__ = "features"
+    feature: Mapped[str] = mapped_column(String(128), primary_key=True)
+    tier: Mapped[str | None] = mapped_column(String(16))
+
+
+class Ticket(Base):
+    """A support ticket (tickets.csv)."""
+
+    __tablename__ = "tickets"
+    ticket_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(128), index=True)
+    opened_at: Mapped[datetime] = mapped_column(DateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    status: Mapped[str | None] = mapped_column(String(16))
+    priority: Mapped[str | None] = mapped_column(String(16))
+    escalated: Mapped[bool | None] = mapped_column(Boolean)
+    subject: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+
+
+class Survey(Base):
+    """An NPS or CSAT response (surveys.csv)."""
+
+    __tablename__ = "surveys"
+    key: Mapped[str] = mapped_column(String(512), primary_key=True)
+    survey_id: Mapped[str | None] = mapped_column(String(128))
+    account_id: Mapped[str] = mapped_column(String(128), index=True)
+    contact_id: Mapped[str | None] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(8))
+    score: Mapped[float] = mapped_column(Float)
+    responded_at: Mapped[date] = mapped_column(Date)
+    comment: Mapped[str | None] = mapped_column(Text)
+
+
+class Invoice(Base):
+    """A billing invoice (invoices.csv)."""
+
+    __tablename__ = "invoices"
+    invoice_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(128), index=True)
+    amount: Mapped[float] = mapped_column(Float)
+    due_date: Mapped[date] = mapped_column(Date)
+    paid_at: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))
+
+
+class Event(Base):
+    """A dated signal from any system (events.csv)."""
+
+    __tablename__ = "events"
+    key: Mapped[str] = mapped_column(String(512), primary_key=True)
+    event_id: Mapped[str | None] = mapped_column(String(128))
+    account_id: Mapped[str] = mapped_column(String(128), index=True)
+    occurred_at: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(32))
+    contact_id: Mapped[str | None] = mapped_column(String(128))
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
+class Goal(Base):
+    """A success-plan objective (goals.csv)."""
+
+    __tablename__ = "goals"
+    goal_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(128), index=True)
+    objective: Mapped[str] = mapped_column(Text)
+    metric: Mapped[str | None] = mapped_column(String(256))
+    baseline: Mapped[float | None] = mapped_column(Float)
+    target: Mapped[float | None] = mapped_column(Float)
+    current: Mapped[float | None] = mapped_column(Float)
+    unit: Mapped[str | None] = mapped_column(String(64))
+    due_date: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str | None] = mapped_column(String(16))
+    set_at: Mapped[date | None] = mapped_column(Date)
+
+
+class Roi(Base):
+    """A measured value input (roi.csv)."""
+
+    __tablename__ = "roi"
+    key: Mapped[str] = mapped_column(String(512), primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(128), index=True)
+    category: Mapped[str] = mapped_column(String(32))
+    metric: Mapped[str] = mapped_column(String(256))
+    before: Mapped[float | None] = mapped_column(Float)
+    after: Mapped[float | None] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(64))
+    rate_usd: Mapped[float | None] = mapped_column(Float)
+    period: Mapped[str | None] = mapped_column(String(16))
+    source: Mapped[str | None] = mapped_column(String(16))
+    recorded_at: Mapped[date | None] = mapped_column(Date)
+
+
+class Note(Base):
+    """Free-text history (notes.csv): untrusted, quoted as evidence only."""
+
+    __tablename__ = "notes"
+    note_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(128), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    author: Mapped[str | None] = mapped_column(String(256))
+    kind: Mapped[str | None] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+
+
+class Opportunity(Base):
+    """An expansion or renewal opportunity (opportunities.csv)."""
+
+    __tablename__ = "opportunities"
+    opportunity_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(128), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    amount: Mapped[float | None] = mapped_column(Float)
+    stage: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[date] = mapped_column(Date)
+    closed_at: Mapped[date | None] = mapped_column(Date)
+
+
+class Play(Base):
+    """A CS play run on an account (plays.csv)."""
+
+    __tablename__ = "plays"
+    play_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(128), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    opened_at: Mapped[date] = mapped_column(Date)
+    closed_at: Mapped[date | None] = mapped_column(Date)
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    intervention: Mapped[str | None] = mapped_column(String(32))
+
+
+ENTITY_MODELS: dict[str, type[Base]] = {
+    "accounts": Account,
+    "contracts": Contract,
+    "contacts": Contact,
+    "usage": Usage,
+    "users": User,
+    "feature_usage": FeatureUsage,
+    "features": Feature,
+    "tickets": Ticket,
+    "surveys": Survey,
+    "invoices": Invoice,
+    "events": Event,
+    "goals": Goal,
+    "roi": Roi,
+    "notes": Note,
+    "opportunities": Opportunity,
+    "plays": Play,
+}
+"""Entity name (the CSV file stem) -> model, in dependency order (accounts first)."""

@@ -1,0 +1,468 @@
+"""Read models: the portfolio as plain, immutable values, loaded set-wise for a point in time.
+
+`load_portfolio` reads each table once (one query per table, for all accounts or a chosen
+few), keeps only rows dated on or before `as_of`, and for the two large daily/weekly tables
+only the window the caller asks for. Tools receive a `PortfolioData` and never query.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
+
+from sqlalchemy import Engine, select
+
+from memory import models as m
+from memory.workspace import WorkspaceProfile
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """An account as imported; `status`/`churned_at` are the latest known values."""
+
+    account_id: str
+    name: str
+    segment: str | None = None
+    industry: str | None = None
+    employees: int | None = None
+    csm: str | None = None
+    plan: str | None = None
+    licensed_seats: int | None = None
+    departments_licensed: tuple[str, ...] | None = None
+    kickoff_date: date | None = None
+    go_live_date: date | None = None
+    first_value_date: date | None = None
+    status: str = "active"
+    churned_at: date | None = None
+    churn_reason: str | None = None
+    currency: str = "USD"
+
+    def is_churned_on(self, day: date) -> bool:
+        """Tell whether the account had churned by `day`."""
+        return self.status == "churned" and self.churned_at is not None and self.churned_at <= day
+
+
+@dataclass(frozen=True, slots=True)
+class Contract:
+    """One priced period of a contract."""
+
+    contract_id: str
+    account_id: str
+    arr: float
+    start_date: date
+    end_date: date
+    auto_renew: bool | None = None
+    notice_days: int | None = None
+    price_increase_pct: float | None = None
+    status: str = "active"
+
+    def active_on(self, day: date) -> bool:
+        """Tell whether this row is in force on `day` (start and end inclusive)."""
+        return self.start_date <= day <= self.end_date
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """A person at an account; `status_on` gives the status at a point in time."""
+
+    contact_id: str
+    account_id: str
+    name: str
+    title: str | None = None
+    email: str | None = None
+    department: str | None = None
+    role: str | None = None
+    influence: str | None = None
+    status: str = "active"
+    status_changed_at: date | None = None
+    last_engaged_at: date | None = None
+
+    def status_on(self, day: date) -> str:
+        """Return the contact's status on `day`: a later departure had not happened yet."""
+        if self.status == "active":
+            return "active"
+        if self.status_changed_at is not None and self.status_changed_at > day:
+            return "active"
+        return self.status
+
+
+class UsageDay(NamedTuple):
+    """One day of product usage of one account (None = unknown cell)."""
+
+    date: date
+    active_users: int | None
+    logins: int | None
+    sessions: int | None
+    core_actions: int | None
+    users_30d: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ProductUser:
+    """A product user (for seats and department spread)."""
+
+    account_id: str
+    user_id: str
+    email: str | None = None
+    department: str | None = None
+    created_at: date | None = None
+    last_active_at: date | None = None
+
+
+class FeatureWeek(NamedTuple):
+    """One week of one feature's usage by one account."""
+
+    week_start: date
+    feature: str
+    active_users: int | None
+    events: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    """A support ticket; `open_on` tells whether it was unresolved on a day."""
+
+    ticket_id: str
+    account_id: str
+    opened_at: datetime
+    closed_at: datetime | None = None
+    status: str | None = None
+    priority: str | None = None
+    escalated: bool | None = None
+    subject: str | None = None
+    description: str | None = None
+
+    def open_on(self, day: date) -> bool:
+        """Tell whether the ticket was opened by `day` and not yet resolved at its end."""
+        if self.opened_at.date() > day:
+            return False
+        if self.closed_at is not None:
+            return self.closed_at.date() > day
+        return self.status not in ("solved", "closed")
+
+
+@dataclass(frozen=True, slots=True)
+class Survey:
+    """An NPS (0-10) or CSAT (1-5) response."""
+
+    account_id: str
+    kind: str
+    score: float
+    responded_at: date
+    survey_id: str | None = None
+    contact_id: str | None = None
+    comment: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Invoice:
+    """A billing invoice."""
+
+    invoice_id: str
+    account_id: str
+    amount: float
+    due_date: date
+    status: str
+    paid_at: date | None = None
+
+    def paid_late(self) -> bool:
+        """Tell whether it was paid after its due date."""
+        return self.paid_at is not None and self.paid_at > self.due_date
+
+    def unpaid_problem_on(self, day: date) -> bool:
+        """Tell whether, on `day`, this is a failed or past-due invoice not yet paid."""
+        if self.paid_at is not None and self.paid_at <= day:
+            return False
+        if self.status == "void" or (self.status == "paid" and self.paid_at is None):
+            return False
+        if self.status == "failed":
+            return self.due_date <= day
+        return self.due_date < day
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """A dated signal from any system (detail is untrusted free text)."""
+
+    account_id: str
+    occurred_at: date
+    kind: str
+    event_id: str | None = None
+    contact_id: str | None = None
+    detail: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Goal:
+    """A success-plan objective."""
+
+    goal_id: str
+    account_id: str
+    objective: str
+    metric: str | None = None
+    baseline: float | None = None
+    target: float | None = None
+    current: float | None = None
+    unit: str | None = None
+    due_date: date | None = None
+    status: str | None = None
+    set_at: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RoiRow:
+    """A measured value input."""
+
+    account_id: str
+    category: str
+    metric: str
+    unit: str
+    before: float | None = None
+    after: float | None = None
+    rate_usd: float | None = None
+    period: str | None = None
+    source: str | None = None
+    recorded_at: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """Free-text history: untrusted, evidence only."""
+
+    note_id: str
+    account_id: str
+    created_at: datetime
+    text: str
+    author: str | None = None
+    kind: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Opportunity:
+    """An expansion or renewal opportunity."""
+
+    opportunity_id: str
+    account_id: str
+    kind: str
+    created_at: date
+    amount: float | None = None
+    stage: str | None = None
+    closed_at: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Play:
+    """A CS play run on an account."""
+
+    play_id: str
+    account_id: str
+    kind: str
+    opened_at: date
+    closed_at: date | None = None
+    outcome: str | None = None
+    intervention: str | None = None
+
+
+@dataclass(slots=True)
+class AccountData:
+    """Everything known about one account up to `as_of` (lists sorted oldest first)."""
+
+    account: Account
+    contracts: list[Contract] = field(default_factory=list)
+    contacts: list[Contact] = field(default_factory=list)
+    usage: list[UsageDay] = field(default_factory=list)
+    users: list[ProductUser] = field(default_factory=list)
+    feature_usage: list[FeatureWeek] = field(default_factory=list)
+    tickets: list[Ticket] = field(default_factory=list)
+    surveys: list[Survey] = field(default_factory=list)
+    invoices: list[Invoice] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    goals: list[Goal] = field(default_factory=list)
+    roi: list[RoiRow] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    opportunities: list[Opportunity] = field(default_factory=list)
+    plays: list[Play] = field(default_factory=list)
+
+    @property
+    def account_id(self) -> str:
+        """The account's id."""
+        return self.account.account_id
+
+    @property
+    def name(self) -> str:
+        """The account's display name."""
+        return self.account.name
+
+
+@dataclass(slots=True)
+class PortfolioData:
+    """The portfolio as of one date: accounts with their rows, the catalogue, the profile.
+
+    `usage_since` is the first day of usage and feature_usage loaded: the rows before it
+    were not read (not absent), so a tool must not look earlier than that.
+    """
+
+    as_of: date
+    usage_since: date
+    accounts: dict[str, AccountData]
+    features: dict[str, str | None] = field(default_factory=dict)
+    """Feature catalogue: feature -> tier (core, premium or None when unknown)."""
+    workspace: WorkspaceProfile = field(default_factory=WorkspaceProfile)
+    files_present: frozenset[str] = frozenset()
+    """Entities with at least one row in the store (e.g. 'usage', 'surveys')."""
+
+    def get(self, account_id: str) -> AccountData:
+        """Return one account's data (KeyError if it was not loaded)."""
+        return self.accounts[account_id]
+
+    def active_accounts(self, day: date | None = None) -> list[AccountData]:
+        """Return the accounts not churned on `day` (default as_of), sorted by name."""
+        day = day or self.as_of
+        rows = [a for a in self.accounts.values() if not a.account.is_churned_on(day)]
+        return sorted(rows, key=lambda a: (a.account.name.lower(), a.account_id))
+
+
+def _end_of(day: date) -> datetime:
+    return datetime.combine(day, time.max)
+
+
+def _split(value: str | None) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    return tuple(p.strip() for p in value.split(";") if p.strip())
+
+
+def load_portfolio(
+    engine: Engine,
+    as_of: date,
+    *,
+    usage_days: int = 400,
+    account_ids: Sequence[str] | None = None,
+    workspace: WorkspaceProfile | None = None,
+) -> PortfolioData:
+    """Load the portfolio as of `as_of`: one query per table, nothing dated after as_of.
+
+    Args:
+        engine: the store's engine.
+        as_of: the point in time; rows dated later are left out.
+        usage_days: how many days of usage and feature usage, ending on as_of, to load.
+        account_ids: restrict to these accounts (None = all).
+        workspace: the workspace profile carried to the tools for gap sources and owners.
+    """
+    since = as_of - timedelta(days=usage_days - 1)
+    ids = list(account_ids) if account_ids is not None else None
+
+    def q(model: type[m.Base], *cols: object, where: Iterable[object] = ()) -> list:
+        stmt = select(*cols) if cols else select(model)
+        for cond in where:
+            stmt = stmt.where(cond)
+        if ids is not None and hasattr(model, "account_id"):
+            stmt = stmt.where(model.account_id.in_(ids))
+        with engine.connect() as conn:
+            return conn.execute(stmt).all()
+
+    accounts: dict[str, AccountData] = {}
+    for r in q(m.Account, *m.Account.__table__.columns):
+        acc = Account(**{**r._mapping, "departments_licensed": _split(r.departments_licensed)})
+        accounts[acc.account_id] = AccountData(account=acc)
+
+    def attach(attr: str, rows: Iterable[object], sort_key: str) -> None:
+        grouped: dict[str, list] = defaultdict(list)
+        for obj in rows:
+            grouped[obj.account_id].append(obj)  # type: ignore[attr-defined]
+        for acc_id, items in grouped.items():
+            if acc_id in accounts:
+                items.sort(key=lambda o: getattr(o, sort_key) or date.min)
+                setattr(accounts[acc_id], attr, items)
+
+    def plain(model: type[m.Base], cls: type, drop: tuple[str, ...] = ()) -> list:
+        cols = [c for c in model.__table__.columns if c.name not in drop]
+        return [cls(**r._mapping) for r in q(model, *cols, where=_dated(model, as_of))]
+
+    attach("contracts", plain(m.Contract, Contract), "start_date")
+    attach("contacts", plain(m.Contact, Contact), "contact_id")
+    attach("users", plain(m.User, ProductUser), "user_id")
+    attach("tickets", plain(m.Ticket, Ticket), "opened_at")
+    attach("surveys", plain(m.Survey, Survey, drop=("key",)), "responded_at")
+    attach("invoices", plain(m.Invoice, Invoice), "due_date")
+    attach("events", plain(m.Event, Event, drop=("key",)), "occurred_at")
+    attach("goals", plain(m.Goal, Goal), "goal_id")
+    attach("roi", plain(m.Roi, RoiRow, drop=("key",)), "recorded_at")
+    attach("notes", plain(m.Note, Note), "created_at")
+    attach("opportunities", plain(m.Opportunity, Opportunity), "created_at")
+    attach("plays", plain(m.Play, Play), "opened_at")
+
+    u = m.Usage
+    usage_rows = q(
+        u,
+        u.account_id,
+        u.date,
+        u.active_users,
+        u.logins,
+        u.sessions,
+        u.core_actions,
+        u.users_30d,
+        where=(u.date >= since, u.date <= as_of),
+    )
+    by_acc: dict[str, list[UsageDay]] = defaultdict(list)
+    for r in usage_rows:
+        by_acc[r[0]].append(UsageDay._make(r[1:]))
+    for acc_id, days in by_acc.items():
+        if acc_id in accounts:
+            days.sort()
+            accounts[acc_id].usage = days
+
+    f = m.FeatureUsage
+    fu_rows = q(
+        f,
+        f.account_id,
+        f.week_start,
+        f.feature,
+        f.active_users,
+        f.events,
+        where=(f.week_start >= since - timedelta(days=6), f.week_start <= as_of),
+    )
+    by_acc_f: dict[str, list[FeatureWeek]] = defaultdict(list)
+    for r in fu_rows:
+        by_acc_f[r[0]].append(FeatureWeek._make(r[1:]))
+    for acc_id, weeks in by_acc_f.items():
+        if acc_id in accounts:
+            weeks.sort()
+            accounts[acc_id].feature_usage = weeks
+
+    with engine.connect() as conn:
+        features = {
+            r.feature: r.tier for r in conn.execute(select(m.Feature.feature, m.Feature.tier))
+        }
+        present = frozenset(
+            name
+            for name, model in m.ENTITY_MODELS.items()
+            if conn.execute(select(model).limit(1)).first() is not None
+        )
+    return PortfolioData(
+        as_of=as_of,
+        usage_since=since,
+        accounts=accounts,
+        features=features,
+        workspace=workspace or WorkspaceProfile(),
+        files_present=present,
+    )
+
+
+def _dated(model: type[m.Base], as_of: date) -> tuple[object, ...]:
+    """Return the conditions that keep only rows dated on or before `as_of`."""
+    end = _end_of(as_of)
+    column = {
+        m.Contract: (m.Contract.start_date <= as_of,),
+        m.Ticket: (m.Ticket.opened_at <= end,),
+        m.Survey: (m.Survey.responded_at <= as_of,),
+        m.Invoice: (m.Invoice.due_date <= as_of,),
+        m.Event: (m.Event.occurred_at <= as_of,),
+        m.Note: (m.Note.created_at <= end,),
+        m.Opportunity: (m.Opportunity.created_at <= as_of,),
+        m.Play: (m.Play.opened_at <= as_of,),
+    }
+    return column.get(model, ())

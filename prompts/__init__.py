@@ -1,0 +1,1 @@
+"""Prompt files and wording templates, loaded by name."""
