@@ -466,3 +466,9 @@ def _dated(model: type[m.Base], as_of: date) -> tuple[object, ...]:
         m.Play: (m.Play.opened_at <= as_of,),
     }
     return column.get(model, ())
+
+
+def account_names(engine: Engine) -> dict[str, str]:
+    """Return every account's id -> name (for resolving what a person typed)."""
+    with engine.connect() as conn:
+        return dict(conn.execute(select(m.Account.account_id, m.Account.name)).all())

@@ -10,7 +10,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 
-from memory.read import AccountData, Contract, UsageDay
+from memory.read import AccountData, Contract, FeatureWeek, UsageDay
 from memory.workspace import WorkspaceProfile
 from tools.types import Gap
 
@@ -109,8 +109,21 @@ class Gaps:
 
 def usage_between(usage: Sequence[UsageDay], start: date, end: date) -> Sequence[UsageDay]:
     """Return the usage rows dated in [start, end] (usage is sorted by date)."""
-    dates = [u.date for u in usage]
-    return usage[bisect_left(dates, start) : bisect_right(dates, end)]
+    lo = bisect_left(usage, start, key=_day)
+    return usage[lo : bisect_right(usage, end, lo=lo, key=_day)]
+
+
+def _day(row: UsageDay) -> date:
+    return row.date
+
+
+def feature_weeks(rows: Sequence[FeatureWeek], start: date, end: date) -> list[FeatureWeek]:
+    """Return the weekly feature rows of a window: those whose week_start is in [start, end].
+
+    One rule for every tool, so "features used in the last 30 days" means the same thing in
+    the health score, the expansion scan and the weekly scan.
+    """
+    return [w for w in rows if start <= w.week_start <= end]
 
 
 def total(rows: Iterable[object], column: str) -> int | None:

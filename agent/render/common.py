@@ -96,3 +96,31 @@ def stack(*parts: RenderableType | None) -> Group:
             items.append(Text(""))
         items.append(p)
     return Group(*items)
+
+
+def gaps_summary(gaps: Sequence[Gap]) -> RenderableType:
+    """Summarise gaps by signal: how many accounts lack each, what for, and who to ask."""
+    if not gaps:
+        return Text("Data gaps: none.", style="dim")
+    groups: dict[str, list[Gap]] = {}
+    for g in gaps:
+        groups.setdefault(g.signal, []).append(g)
+    table = Table(title=f"Data gaps ({len(gaps)}), by signal", title_justify="left")
+    for col in ("missing", "accounts", "needed for", "lives in", "ask"):
+        table.add_column(col, justify="right" if col == "accounts" else "left")
+    for signal, items in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        accounts = {g.account_id for g in items if g.account_id}
+        overall = [g for g in items if not g.account_id]
+        missing = signal + (f": {overall[0].detail}" if overall and overall[0].detail else "")
+        needs = sorted({n for g in items for n in g.needed_for.split("; ")})
+        count = f"{len(accounts):,}" if accounts else ""
+        if overall:
+            count = f"{count} + portfolio" if count else "portfolio"
+        table.add_row(
+            missing,
+            count,
+            "; ".join(needs),
+            items[0].source,
+            items[0].ask,
+        )
+    return table
