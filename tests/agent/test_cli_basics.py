@@ -43,7 +43,9 @@ def test_unknown_account_suggests_close_names_and_exits_2_without_traceback():
     _store_with(("a1", "Acme Corp"), ("g1", "Globex"))
     result = runner.invoke(app, ["score", "Acme Crop"])
     assert result.exit_code == 2
-    assert result.output.strip() == 'Error: No account matches "Acme Crop". Did you mean: Acme Corp?'
+    assert (
+        result.output.strip() == 'Error: No account matches "Acme Crop". Did you mean: Acme Corp?'
+    )
     assert "Traceback" not in result.output
 
 
