@@ -2,8 +2,9 @@
 
 An `AccountSpec` describes one account in days relative to the as-of date (`*_ago` counts
 days back, `*_in` days ahead), so the same story looks current whatever day the demo is
-generated. `connectors.demo` turns specs into CSV rows. Stories are listed in priority order:
-a smaller demo keeps the first ones (Acme first), a larger one adds archetype accounts.
+generated. `connectors.demo` turns specs into CSV rows. `@story` registers a hand-written
+account; `PRIORITY` orders them, so a smaller demo keeps the first ones (Acme first) and a
+larger one adds accounts drawn from the archetypes (`ARCHETYPES`) with random parameters.
 """
 
 from __future__ import annotations
@@ -146,7 +147,11 @@ class Person:
 
 @dataclass
 class ContractPlan:
-    """Priced periods: one-year terms ending `renewal_in` days ahead (or at the churn)."""
+    """Priced periods: terms of `term_days` (a year) ending `renewal_in` days ahead.
+
+    A negative `renewal_in` is a churn that many days ago; a churned monthly plan has a
+    shorter last term.
+    """
 
     arr: float
     renewal_in: int
@@ -264,10 +269,6 @@ class AccountSpec:
     blank: frozenset[str] = frozenset()
     domain: str = "example.com"
 
-    def role_index(self, role: str) -> int | None:
-        """Return the index of the first contact with `role`, if any."""
-        return next((i for i, p in enumerate(self.contacts) if p.role == role), None)
-
 
 def slug(text: str) -> str:
     """Return a lower-case id made of letters, digits and dashes."""
@@ -371,7 +372,10 @@ def base(
         churned_ago=churned_ago,
         churn_reason=reason,
         user_count=min(seats, round(mau * 1.2)),
-        domain=slug(name.split(" ")[0]).replace("-", "") + ".com",
+        domain=slug(re.sub(r" (Inc|Group|Co|Corp|LLC|Holdings|Partners)$", "", name)).replace(
+            "-", ""
+        )
+        + ".com",
     )
     n_core = rng.randint(6, 7) if healthy else rng.randint(4, 6)
     for feat in rng.sample(CORE_FEATURES, n_core):
@@ -706,7 +710,9 @@ class Story:
 STORIES: dict[str, Story] = {}
 
 
-def story(account_id: str, name: str, segment: str, industry: str, csm: str, **kwargs: object):  # noqa: ANN201
+def story(
+    account_id: str, name: str, segment: str, industry: str, csm: str, **kwargs: object
+) -> Callable[[Tweak], Tweak]:
     """Register the decorated tweak as the story of one account built by base(**kwargs)."""
 
     def register(tweak: Tweak) -> Tweak:

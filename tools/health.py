@@ -195,6 +195,8 @@ def _history(
 def _score(
     data: AccountData, model: HealthModel, ctx: Context, portfolio: PortfolioData
 ) -> HealthResult:
+    # Results here are built with model_construct: every value comes from this module's own
+    # typed code, and validating ~20 models per account doubled the cost of a portfolio scan.
     gaps = Gaps(portfolio.workspace)
     dims = [_dimension(spec, data, ctx, gaps) for spec in model.dimensions]
     with_data = [(spec.weight, d.score) for spec, d in zip(model.dimensions, dims, strict=True)]
@@ -206,7 +208,8 @@ def _score(
     )
     score = round_half_up(round(raw, 9)) if raw is not None else None
     usage = next(d for d in dims if d.name == model.usage_dimension)
-    return HealthResult(
+    return HealthResult.model_construct(
+        command="score",
         as_of=ctx.as_of,
         gaps=gaps.list(),
         account_id=data.account_id,
@@ -239,7 +242,7 @@ def _dimension(spec: DimensionSpec, data: AccountData, ctx: Context, gaps: Gaps)
     else:
         combined = math.fsum(points) if spec.combine == "sum" else math.fsum(points) / len(points)
         score = min(combined, spec.cap) / spec.scale
-    return Dimension(
+    return Dimension.model_construct(
         name=spec.name, weight=spec.weight, score=score, signals=signals, excluded=spec.excluded
     )
 
@@ -255,7 +258,7 @@ def _signal(
     """Read and score one signal: (the signal, the id of the band met, whether it applies)."""
     reading = KINDS[s.kind](data, ctx, **s.params)
     if s.when is not None and not s.when.holds(met):
-        sig = HealthSignal(
+        sig = HealthSignal.model_construct(
             name=s.name,
             value=reading.value,
             threshold=f"n/a: counts only when {s.when.text()}",
@@ -273,7 +276,7 @@ def _signal(
             category=GAP_CATEGORY.get(reading.missing),
         )
     if reading.value is None:
-        sig = HealthSignal(
+        sig = HealthSignal.model_construct(
             name=s.name,
             value=None,
             threshold="unknown: no data",
@@ -286,7 +289,7 @@ def _signal(
     if band is None:
         detail = f"{s.name} = {reading.value!r} is outside every band of the profile"
         gaps.add(s.name, f"health: {dimension}", account_id=data.account_id, detail=detail)
-    sig = HealthSignal(
+    sig = HealthSignal.model_construct(
         name=s.name,
         value=reading.value,
         threshold=band.text if band else "outside every band: not scored",

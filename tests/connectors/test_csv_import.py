@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import os
 import textwrap
+import uuid
 from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import create_engine, func, make_url, select, text
 from sqlalchemy.dialects import postgresql
 
-from connectors.csv_import import ImportSummary, _upsert, import_folder
+from agent.settings import Settings
+from connectors.csv_import import ImportFailed, ImportSummary, _upsert, import_folder
 from connectors.csv_schema import FILES, Kind
 from memory import models as m
 from memory.models import ENTITY_MODELS
@@ -400,18 +402,36 @@ def test_upsert_compiles_for_postgresql():
     assert "ON CONFLICT (account_id, date) DO UPDATE SET logins = excluded.logins" in sql
 
 
-@pytest.mark.skipif(not PG_URL, reason="set CSM_TEST_POSTGRES_URL to a scratch PostgreSQL")
-def test_import_into_postgresql(tmp_path):
-    pg = open_store(PG_URL)
+@pytest.fixture
+def pg_store():
+    """A migrated store in a fresh database of the scratch PostgreSQL, dropped afterwards."""
+    base = Settings(database_url=PG_URL).database_url
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    name = f"csm_csv_import_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    pg = open_store(make_url(base).set(database=name).render_as_string(hide_password=False))
     try:
-        with pg.engine.begin() as conn:
-            for model in reversed(ENTITY_MODELS.values()):
-                conn.execute(text(f"DELETE FROM {model.__tablename__}"))
-        folder = write_folder(tmp_path / "in", FULL)
-        import_folder(pg, folder)
-        import_folder(pg, folder)
-        assert counts(pg)["usage"] == 2
-        assert one(pg, m.Usage, account_id="acme", date=date(2026, 11, 1))["logins"] is None
-        assert one(pg, m.Ticket, ticket_id="t1")["closed_at"] == datetime(2026, 11, 4, 7, 0)
+        yield pg
     finally:
         pg.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE "{name}"'))
+        admin.dispose()
+
+
+@pytest.mark.skipif(not PG_URL, reason="set CSM_TEST_POSTGRES_URL to a scratch PostgreSQL")
+def test_import_into_postgresql(pg_store, tmp_path):
+    folder = write_folder(tmp_path / "in", FULL)
+    import_folder(pg_store, folder)
+    import_folder(pg_store, folder)
+    before = counts(pg_store)
+    assert before["usage"] == 2 and before["surveys"] == 2
+    assert one(pg_store, m.Usage, account_id="acme", date=date(2026, 11, 1))["logins"] is None
+    assert one(pg_store, m.Ticket, ticket_id="t1")["closed_at"] == datetime(2026, 11, 4, 7, 0)
+
+    bad = {"accounts.csv": "account_id,name\nacme,Renamed\n", "usage.csv": "account_id,date\nx,y\n"}
+    with pytest.raises(ImportFailed):
+        import_folder(pg_store, write_folder(tmp_path / "bad", bad))
+    assert counts(pg_store) == before
+    assert one(pg_store, m.Account, account_id="acme")["name"] == "Acme Corp"
