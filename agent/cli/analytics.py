@@ -30,6 +30,21 @@ USAGE_DAYS = {
 }
 
 
+# Tables only some tools read: the others skip loading them (users and notes are large).
+NOT_READ = {
+    "score": frozenset({"users", "notes", "plays"}),
+    "churn": frozenset({"users", "notes", "plays", "feature_usage"}),
+    "scan": frozenset({"users", "notes", "plays"}),
+    "renewals": frozenset({"users", "notes", "plays", "feature_usage"}),
+    "roi": frozenset({"users", "notes", "plays", "feature_usage"}),
+    "nrr": frozenset({"users", "notes", "plays", "feature_usage"}),
+    "cohorts": frozenset({"users", "notes", "plays", "feature_usage"}),
+    "winback": frozenset({"users", "notes", "plays", "feature_usage"}),
+    "backtest": frozenset({"users", "notes", "plays"}),
+    "portfolio": frozenset({"users", "notes"}),
+}
+
+
 def _as_of(value: date | None) -> date:
     return value or today()
 
@@ -55,7 +70,11 @@ def score(
         raise CliError(f"unknown profile '{profile}': choose one of {', '.join(PROFILES)}", 2)
     day = _as_of(as_of)
     data, account_id = portfolio(
-        day, usage_days=USAGE_DAYS["score"], account=account, whole=profile == "ops"
+        day,
+        usage_days=USAGE_DAYS["score"],
+        account=account,
+        whole=profile == "ops",
+        skip=NOT_READ["score"],
     )
     emit(score_account(data, account_id, day, profile), render_score, json)
 
@@ -71,7 +90,9 @@ def churn(account: OptionalAccount = None, as_of: AsOf = None, json: Json = Fals
     from tools.churn import churn_account, churn_scan
 
     day = _as_of(as_of)
-    data, account_id = portfolio(day, usage_days=USAGE_DAYS["churn"], account=account)
+    data, account_id = portfolio(
+        day, usage_days=USAGE_DAYS["churn"], account=account, skip=NOT_READ["churn"]
+    )
     result = churn_scan(data, day) if account_id is None else churn_account(data, account_id, day)
     emit(result, render_churn, json)
 
@@ -91,7 +112,7 @@ def renewals(
     from tools.renewals import renewal_pipeline
 
     day = _as_of(as_of)
-    data, _ = portfolio(day, usage_days=USAGE_DAYS["renewals"])
+    data, _ = portfolio(day, usage_days=USAGE_DAYS["renewals"], skip=NOT_READ["renewals"])
     emit(renewal_pipeline(data, day, days=days), render_renewals, json)
 
 
@@ -125,7 +146,7 @@ def roi(account: AccountArg, as_of: AsOf = None, json: Json = False) -> None:
     from tools.roi import roi as roi_tool
 
     day = _as_of(as_of)
-    data, account_id = portfolio(day, usage_days=1, account=account)
+    data, account_id = portfolio(day, usage_days=1, account=account, skip=NOT_READ["roi"])
     emit(roi_tool(data, account_id, day), render_roi, json)
 
 
@@ -162,7 +183,7 @@ def nrr(
     start = from_ or end - timedelta(days=365)
     if start >= end:
         raise CliError(f"--from ({start}) must be before --to ({end})", 2)
-    data, _ = portfolio(end, usage_days=1)
+    data, _ = portfolio(end, usage_days=1, skip=NOT_READ["nrr"])
     emit(nrr_tool(data, start, end), render_nrr, json)
 
 
@@ -181,7 +202,7 @@ def scan(
     from tools.weekly import weekly_scan
 
     day = _as_of(as_of)
-    data, _ = portfolio(day, usage_days=USAGE_DAYS["scan"])
+    data, _ = portfolio(day, usage_days=USAGE_DAYS["scan"], skip=NOT_READ["scan"])
     emit(weekly_scan(data, day, show_all=show_all), render_weekly, json)
 
 
@@ -196,7 +217,7 @@ def cohorts(as_of: AsOf = None, json: Json = False) -> None:
     from tools.retention import cohorts as cohorts_tool
 
     day = _as_of(as_of)
-    data, _ = portfolio(day, usage_days=1)
+    data, _ = portfolio(day, usage_days=1, skip=NOT_READ["cohorts"])
     emit(cohorts_tool(data, day), render_cohorts, json)
 
 
@@ -211,7 +232,7 @@ def winback(account: AccountArg, as_of: AsOf = None, json: Json = False) -> None
     from tools.winback import winback as winback_tool
 
     day = _as_of(as_of)
-    data, account_id = portfolio(day, usage_days=1, account=account)
+    data, account_id = portfolio(day, usage_days=1, account=account, skip=NOT_READ["winback"])
     try:
         result = winback_tool(data, account_id, day)
     except ValueError as err:
@@ -237,7 +258,7 @@ def backtest(
     if profile not in PROFILES:
         raise CliError(f"unknown profile '{profile}': choose one of {', '.join(PROFILES)}", 2)
     day = _as_of(as_of)
-    data, _ = portfolio(day, usage_days=USAGE_DAYS["backtest"])
+    data, _ = portfolio(day, usage_days=USAGE_DAYS["backtest"], skip=NOT_READ["backtest"])
     emit(backtest_tool(data, day, profile), render_backtest, json)
 
 
@@ -259,5 +280,5 @@ def portfolio_cmd(
     if profile not in PROFILES:
         raise CliError(f"unknown profile '{profile}': choose one of {', '.join(PROFILES)}", 2)
     day = _as_of(as_of)
-    data, _ = portfolio(day, usage_days=USAGE_DAYS["portfolio"])
+    data, _ = portfolio(day, usage_days=USAGE_DAYS["portfolio"], skip=NOT_READ["portfolio"])
     emit(portfolio_review(data, day, profile), render_portfolio, json)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from datetime import date
 
 from agent.cli.app import CliError
@@ -27,7 +28,12 @@ def workspace() -> WorkspaceProfile:
 
 
 def portfolio(
-    as_of: date, *, usage_days: int, account: str | None = None, whole: bool = False
+    as_of: date,
+    *,
+    usage_days: int,
+    account: str | None = None,
+    whole: bool = False,
+    skip: frozenset[str] = frozenset(),
 ) -> tuple[PortfolioData, str | None]:
     """Load the portfolio as of `as_of`; with `account`, resolve it first.
 
@@ -36,10 +42,15 @@ def portfolio(
         usage_days: days of daily usage the command needs, ending on as_of.
         account: a name or id to resolve (None for portfolio commands).
         whole: load every account even when one is named (for portfolio-relative signals).
+        skip: optional tables the command's tools never read (see memory.read.OPTIONAL_TABLES).
 
     Returns:
         The loaded data and the resolved account id (None without `account`).
     """
+    # A CLI run is short-lived and its loaded rows live until it exits: the cyclic garbage
+    # collector would only re-walk millions of them (a third of a 10,000-account scan's time);
+    # reference counting still frees everything that is dropped.
+    gc.disable()
     store = current_store()
     try:
         names = account_names(store.engine)
@@ -51,7 +62,12 @@ def portfolio(
         account_id = resolve_account(names, account) if account is not None else None
         ids = [account_id] if account_id is not None and not whole else None
         data = load_portfolio(
-            store.engine, as_of, usage_days=usage_days, account_ids=ids, workspace=workspace()
+            store.engine,
+            as_of,
+            usage_days=usage_days,
+            account_ids=ids,
+            workspace=workspace(),
+            skip=skip,
         )
         return data, account_id
     finally:
