@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from datetime import date, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -158,12 +158,16 @@ def score_account(
 def score_portfolio(
     portfolio: PortfolioData, as_of: date | None = None, profile: str = "engine"
 ) -> dict[str, HealthResult]:
-    """Score every account active on as_of (no trend): account_id -> result, by name."""
+    """Score every account active on as_of (no trend): account_id -> result, by name.
+
+    For scans: each dimension carries its score but not its signal list (a CSM reads those
+    in `score_account`); building them for every account tripled a portfolio scan's cost.
+    """
     as_of = as_of or portfolio.as_of
     model = load_model(profile)
     ctx = build_context(portfolio, as_of, model.kinds)
     return {
-        data.account_id: _score(data, model, ctx, portfolio)
+        data.account_id: _score(data, model, ctx, portfolio, signals=False)
         for data in portfolio.active_accounts(as_of)
     }
 
@@ -193,12 +197,17 @@ def _history(
 
 
 def _score(
-    data: AccountData, model: HealthModel, ctx: Context, portfolio: PortfolioData
+    data: AccountData,
+    model: HealthModel,
+    ctx: Context,
+    portfolio: PortfolioData,
+    *,
+    signals: bool = True,
 ) -> HealthResult:
     # Results here are built with model_construct: every value comes from this module's own
     # typed code, and validating ~20 models per account doubled the cost of a portfolio scan.
     gaps = Gaps(portfolio.workspace)
-    dims = [_dimension(spec, data, ctx, gaps) for spec in model.dimensions]
+    dims = [_dimension(spec, data, ctx, gaps, signals) for spec in model.dimensions]
     with_data = [(spec.weight, d.score) for spec, d in zip(model.dimensions, dims, strict=True)]
     known = [(w, s) for w, s in with_data if s is not None]
     total_weight = math.fsum(spec.weight for spec in model.dimensions)
@@ -221,10 +230,16 @@ def _score(
         profile=model.name,
         leading_share=model.leading_share(),
         dimensions=dims,
+        # explicit: pydantic would inspect each default factory's signature on every call
+        trend={},
+        trend_tiers={},
+        alerts=[],
     )
 
 
-def _dimension(spec: DimensionSpec, data: AccountData, ctx: Context, gaps: Gaps) -> Dimension:
+def _dimension(
+    spec: DimensionSpec, data: AccountData, ctx: Context, gaps: Gaps, keep: bool = True
+) -> Dimension:
     met: dict[str, str | None] = {}
     signals: list[HealthSignal] = []
     applicable: list[float | None] = []
@@ -232,10 +247,11 @@ def _dimension(spec: DimensionSpec, data: AccountData, ctx: Context, gaps: Gaps)
     for s in spec.signals:
         sig, band_id, applies = _signal(s, spec.name, data, ctx, gaps, met)
         met[s.name] = band_id
-        signals.append(sig)
+        if keep:
+            signals.append(HealthSignal.model_construct(**sig))
         if applies:
-            applicable.append(sig.points)
-            missing_required |= s.required and sig.points is None
+            applicable.append(sig["points"])
+            missing_required |= s.required and sig["points"] is None
     points = [p for p in applicable if p is not None]
     if missing_required or not points:
         score = None
@@ -254,11 +270,11 @@ def _signal(
     ctx: Context,
     gaps: Gaps,
     met: dict[str, str | None],
-) -> tuple[HealthSignal, str | None, bool]:
-    """Read and score one signal: (the signal, the id of the band met, whether it applies)."""
+) -> tuple[dict[str, Any], str | None, bool]:
+    """Read and score one signal: (its fields, the id of the band met, whether it applies)."""
     reading = KINDS[s.kind](data, ctx, **s.params)
     if s.when is not None and not s.when.holds(met):
-        sig = HealthSignal.model_construct(
+        sig = dict(
             name=s.name,
             value=reading.value,
             threshold=f"n/a: counts only when {s.when.text()}",
@@ -276,7 +292,7 @@ def _signal(
             category=GAP_CATEGORY.get(reading.missing),
         )
     if reading.value is None:
-        sig = HealthSignal.model_construct(
+        sig = dict(
             name=s.name,
             value=None,
             threshold="unknown: no data",
@@ -289,7 +305,7 @@ def _signal(
     if band is None:
         detail = f"{s.name} = {reading.value!r} is outside every band of the profile"
         gaps.add(s.name, f"health: {dimension}", account_id=data.account_id, detail=detail)
-    sig = HealthSignal.model_construct(
+    sig = dict(
         name=s.name,
         value=reading.value,
         threshold=band.text if band else "outside every band: not scored",

@@ -202,7 +202,12 @@ def scan(
     from tools.weekly import weekly_scan
 
     day = _as_of(as_of)
-    data, _ = portfolio(day, usage_days=USAGE_DAYS["scan"], skip=NOT_READ["scan"])
+    data, _ = portfolio(
+        day,
+        usage_days=USAGE_DAYS["scan"],
+        skip=NOT_READ["scan"],
+        feature_days=56,  # declining features: the last 4 weeks vs the 4 before
+    )
     emit(weekly_scan(data, day, show_all=show_all), render_weekly, json)
 
 

@@ -34,6 +34,7 @@ def portfolio(
     account: str | None = None,
     whole: bool = False,
     skip: frozenset[str] = frozenset(),
+    feature_days: int | None = None,
 ) -> tuple[PortfolioData, str | None]:
     """Load the portfolio as of `as_of`; with `account`, resolve it first.
 
@@ -43,6 +44,7 @@ def portfolio(
         account: a name or id to resolve (None for portfolio commands).
         whole: load every account even when one is named (for portfolio-relative signals).
         skip: optional tables the command's tools never read (see memory.read.OPTIONAL_TABLES).
+        feature_days: days of weekly feature usage the command reads (default usage_days).
 
     Returns:
         The loaded data and the resolved account id (None without `account`).
@@ -68,6 +70,7 @@ def portfolio(
             account_ids=ids,
             workspace=workspace(),
             skip=skip,
+            feature_days=feature_days,
         )
         return data, account_id
     finally:

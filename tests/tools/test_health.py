@@ -516,7 +516,16 @@ def test_score_portfolio_scores_active_accounts_without_trend():
     out = score_portfolio(p)
     assert list(out) == ["a1", "c1"]  # by name; Beta churned
     assert out["a1"].trend == {} and out["a1"].alerts == []
-    assert out["a1"] == score_account(p, "a1", with_trend=False)
+    full_result = score_account(p, "a1", with_trend=False)
+    # same score, tier, gaps and dimension scores; scans leave out the per-signal detail
+    assert out["a1"].model_dump(exclude={"dimensions"}) == full_result.model_dump(
+        exclude={"dimensions"}
+    )
+    assert [(d.name, d.score) for d in out["a1"].dimensions] == [
+        (d.name, d.score) for d in full_result.dimensions
+    ]
+    assert all(d.signals == [] for d in out["a1"].dimensions)
+    assert all(d.signals for d in full_result.dimensions)
     assert out["c1"].gaps[0].account_id == "c1"
 
 
