@@ -16,14 +16,10 @@ from typing import NamedTuple
 from sqlalchemy import (
     ColumnElement,
     Connection,
-    Date,
     Engine,
-    String,
     func,
-    literal_column,
     or_,
     select,
-    type_coerce,
 )
 
 from memory import models as m
@@ -424,12 +420,10 @@ def load_portfolio(
                     items.sort(key=lambda o: getattr(o, sort_key) or date.min)
                     setattr(target, attr, items)
 
-        u = _by_window(conn, m.Usage.__table__.c.date, since, as_of)
-        _load_daily(conn, m.Usage, _UsageRow, u, ids, accounts, "usage")
+        _load_daily(conn, "usage", since, as_of, ids, accounts)
         if "feature_usage" not in skip:
             f_since = as_of - timedelta(days=(feature_days or usage_days) - 1)
-            w = _by_window(conn, m.FeatureUsage.__table__.c.week_start, f_since, as_of)
-            _load_daily(conn, m.FeatureUsage, _FeatureRow, w, ids, accounts, "feature_usage")
+            _load_daily(conn, "feature_usage", f_since, as_of, ids, accounts)
 
         features = {
             r.feature: r.tier for r in conn.execute(select(m.Feature.feature, m.Feature.tier))
@@ -449,87 +443,80 @@ def load_portfolio(
     )
 
 
-def _by_window(conn: Connection, column: ColumnElement, since: date, as_of: date) -> tuple:
-    """Return the conditions for `since <= column <= as_of`, fastest for this window.
+def _wide_window(conn: Connection, column: ColumnElement, since: date, as_of: date) -> bool:
+    """Tell whether `since..as_of` spans over a quarter of the days stored in `column`.
 
-    A window covering much of a daily table is read fastest by a plain table scan; SQLite's
-    planner would walk the date index instead (3x slower at 40% of the rows), so there the
-    index is bypassed (unary +) when the window spans over a quarter of the stored days.
+    SQLite's planner walks the date index for any range, which at 40% of a daily table is
+    3x slower than a plain table scan; for wide windows the index is bypassed.
     """
-    if conn.dialect.name == "sqlite":
-        first, last = conn.execute(select(func.min(column), func.max(column))).one()
-        if first is not None and last is not None and last > first:
-            covered = (min(last, as_of) - max(first, since)).days
-            if covered * 4 > (last - first).days:
-                bare = literal_column(f"+{column.table.name}.{column.name}", type_=Date)
-                return (bare >= since, bare <= as_of)
-    return (column >= since, column <= as_of)
+    if conn.dialect.name != "sqlite":
+        return False
+    first, last = conn.execute(select(func.min(column), func.max(column))).one()
+    if first is None or last is None or last <= first:
+        return False
+    covered = (min(last, as_of) - max(first, since)).days
+    return covered * 4 > (last - first).days
 
 
-@dataclass(frozen=True, slots=True)
-class _UsageRow:
-    """Column order of a usage query: account_id, then the UsageDay fields."""
-
-    account_id: str
-    date: date
-    active_users: int | None
-    logins: int | None
-    sessions: int | None
-    core_actions: int | None
-    users_30d: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class _FeatureRow:
-    """Column order of a feature_usage query: account_id, then the FeatureWeek fields."""
-
-    account_id: str
-    week_start: date
-    feature: str
-    active_users: int | None
-    events: int | None
+_DAILY = {
+    "usage": ("usage", "date", "active_users, logins, sessions, core_actions, users_30d"),
+    "feature_usage": ("feature_usage", "week_start", "feature, active_users, events"),
+}
+"""attr -> (table, date column, the other columns in UsageDay/FeatureWeek order)."""
 
 
 def _load_daily(
     conn: Connection,
-    model: type[m.Base],
-    cls: type,
-    where: tuple,
+    attr: str,
+    since: date,
+    as_of: date,
     ids: list[str] | None,
     accounts: dict[str, AccountData],
-    attr: str,
 ) -> None:
     """Load a daily/weekly table into sorted UsageDay/FeatureWeek lists per account.
 
-    These tables hold most of the rows, so the date column is read raw and converted through
-    a small cache (one date object per distinct day, shared by every row of that day), and
-    repeated feature names are shared the same way: half the memory, a third of the time.
+    These tables hold most of the rows, so they are read through the driver's cursor as
+    plain tuples, dates are converted through a small cache (one date object per distinct
+    day, shared by every row of it), and repeated feature names are shared the same way.
     """
-    table = model.__table__
-    names = [f.name for f in fields(cls)]
-    cols = [type_coerce(table.c[n], String) if n == names[1] else table.c[n] for n in names]
-    stmt = select(*cols).where(*where)
+    table, day_col, rest = _DAILY[attr]
+    ph = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    col = (
+        f"+{day_col}"
+        if _wide_window(conn, m.Base.metadata.tables[table].c[day_col], since, as_of)
+        else day_col
+    )
+    sql = f"SELECT account_id, {day_col}, {rest} FROM {table} WHERE {col} >= {ph} AND {col} <= {ph}"
+    params: list[object] = [since.isoformat(), as_of.isoformat()]
     if ids is not None:
-        stmt = stmt.where(table.c.account_id.in_(ids))
+        sql += f" AND account_id IN ({', '.join([ph] * len(ids))})"
+        params += ids
     days: dict[object, date] = {}
-    text: dict[str, str] = {}
-    make = UsageDay._make if attr == "usage" else FeatureWeek._make
-    weekly = attr == "feature_usage"
+    names: dict[str, str] = {}
     grouped: dict[str, list] = defaultdict(list)
-    for r in conn.execute(stmt).all():
-        raw = r[1]
-        day = days.get(raw)
-        if day is None:
-            day = days[raw] = raw if isinstance(raw, date) else date.fromisoformat(raw)
-        if weekly:
-            feature = text.setdefault(r[2], r[2])
-            grouped[r[0]].append(make((day, feature, r[3], r[4])))
-        else:
-            grouped[r[0]].append(make((day, *r[2:])))
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(sql, params)
+        while batch := cursor.fetchmany(50_000):
+            if attr == "usage":
+                for acc, raw, active, logins, sessions, core, mau in batch:
+                    day = days.get(raw) or days.setdefault(raw, _as_date(raw))
+                    grouped[acc].append(UsageDay(day, active, logins, sessions, core, mau))
+            else:
+                for acc, raw, feature, active, events in batch:
+                    day = days.get(raw) or days.setdefault(raw, _as_date(raw))
+                    name = names.setdefault(feature, feature)
+                    grouped[acc].append(FeatureWeek(day, name, active, events))
+    finally:
+        cursor.close()
     for acc_id, items in grouped.items():
         if (target := accounts.get(acc_id)) is not None:
             items.sort()
             setattr(target, attr, items)
+
+
+def _as_date(raw: object) -> date:
+    return raw if isinstance(raw, date) else date.fromisoformat(str(raw))
 
 
 def account_names(engine: Engine) -> dict[str, str]:

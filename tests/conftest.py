@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from agent.settings import get_settings
@@ -26,3 +28,29 @@ def store(tmp_path) -> Store:
     s = open_store(f"sqlite:///{tmp_path / 'test.db'}")
     yield s
     s.dispose()
+
+
+DEMO_AS_OF = date(2026, 11, 23)
+
+
+@pytest.fixture(scope="session")
+def demo_db_url(tmp_path_factory) -> str:
+    """Generate the demo portfolio as of DEMO_AS_OF once, import it, return the store URL."""
+    from connectors.csv_import import import_folder
+    from connectors.demo import generate
+
+    root = tmp_path_factory.mktemp("demo")
+    generate(root / "csv", accounts=60, seed=7, as_of=DEMO_AS_OF)
+    url = f"sqlite:///{root / 'demo.db'}"
+    s = open_store(url)
+    import_folder(s, root / "csv")
+    s.dispose()
+    return url
+
+
+@pytest.fixture
+def demo_env(demo_db_url, monkeypatch) -> str:
+    """Point the CLI at the demo store (read-only use)."""
+    monkeypatch.setenv("CSM_DATABASE_URL", demo_db_url)
+    get_settings.cache_clear()
+    return demo_db_url

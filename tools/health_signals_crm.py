@@ -16,6 +16,7 @@ from tools.health_signals import Context, Reading, active_on
 
 GOOD_STAGES = frozenset({"qualified", "proposal"})
 """Opportunity stages that count as an expansion in the pipeline."""
+NO_EXEC = "no active exec sponsor, decision maker or economic buyer on record"
 ENGAGEMENT_EVENTS = frozenset({"qbr_held", "exec_meeting", "kickoff_held"})
 """Event kinds that show a contact named on them engaged with us that day."""
 
@@ -115,6 +116,9 @@ def champion_exec(data: AccountData, ctx: Context) -> Reading:
     blank = [c.contact_id for c in active if c.role is None]
     if blank and value != "champion_and_exec":
         return Reading(value, "role", f"role empty for active contacts {', '.join(blank)}")
+    if not exec_:
+        # scored as recorded, but said: the CRM may simply not list the sponsor
+        return Reading(value, "exec_sponsor", NO_EXEC)
     return Reading(value, detail=f"{len(active)} active contacts")
 
 

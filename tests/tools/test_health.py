@@ -360,6 +360,21 @@ def test_relationship_ladder(contacts, expected):
     assert dim(r, "relationship").score == expected
 
 
+def test_no_exec_on_record_scores_as_recorded_and_says_so():
+    # champion only -> 5 (the ladder), and the missing sponsor is named, not assumed away
+    r = score(full(contacts=[contact("c", "champion")]))
+    assert dim(r, "relationship").score == 5
+    gap = next(g for g in r.gaps if g.signal == "exec_sponsor")
+    assert gap.needed_for == "health: relationship"
+    assert gap.detail == "no active exec sponsor, decision maker or economic buyer on record"
+    assert (gap.source, gap.ask) == ("CRM", "CRM admin / RevOps")
+
+
+def test_an_active_exec_clears_the_exec_sponsor_gap():
+    r = score(full(contacts=[contact("c", "champion"), contact("e", "economic_buyer")]))
+    assert "exec_sponsor" not in gap_signals(r)
+
+
 def test_exec_meeting_event_counts_as_exec_engaged():
     # exec last engaged long ago, but an exec_meeting event 10 days ago -> 8 + 1
     contacts = [contact("c", "champion"), contact("e", "exec_sponsor", last_engaged_at=ago(400))]

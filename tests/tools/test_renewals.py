@@ -215,7 +215,9 @@ def test_missing_exec_sponsor_is_unknown_with_a_gap():
     assert r.bucket == "unknown"
     assert r.reasons == ["no active exec sponsor or decision-maker on record"]
     gap = next(g for g in r.gaps if g.signal == "exec_sponsor")
-    assert gap.needed_for == "renewals: exec sponsor" and gap.source == "CRM"
+    # one gap for the one missing input, naming both uses
+    assert gap.needed_for == "health: relationship; renewals: exec sponsor"
+    assert gap.source == "CRM"
 
 
 def test_no_champion_on_record_is_unknown():
