@@ -54,3 +54,34 @@ def demo_env(demo_db_url, monkeypatch) -> str:
     monkeypatch.setenv("CSM_DATABASE_URL", demo_db_url)
     get_settings.cache_clear()
     return demo_db_url
+
+
+@pytest.fixture
+def pg_store():
+    """A migrated store in a fresh database of the scratch PostgreSQL, dropped afterwards.
+
+    .ci/run starts a loopback PostgreSQL and sets CSM_TEST_POSTGRES_URL; without it, skip.
+    """
+    import os
+    import uuid
+
+    from sqlalchemy import create_engine, make_url, text
+
+    from agent.settings import Settings
+
+    url = os.environ.get("CSM_TEST_POSTGRES_URL")
+    if not url:
+        pytest.skip("set CSM_TEST_POSTGRES_URL to a scratch PostgreSQL (.ci/run does)")
+    base = Settings(database_url=url).database_url
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    name = f"csm_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    pg = open_store(make_url(base).set(database=name).render_as_string(hide_password=False))
+    try:
+        yield pg
+    finally:
+        pg.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE "{name}"'))
+        admin.dispose()

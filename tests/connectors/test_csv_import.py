@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import os
 import textwrap
-import uuid
 from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, func, make_url, select, text
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql
 
-from agent.settings import Settings
 from connectors.csv_import import ImportFailed, ImportSummary, _upsert, import_folder
 from connectors.csv_schema import FILES, Kind
 from memory import models as m
 from memory.models import ENTITY_MODELS
 from memory.read import load_portfolio
-from memory.store import open_store
 
 PG_URL = os.environ.get("CSM_TEST_POSTGRES_URL")
 
@@ -400,24 +397,6 @@ def test_upsert_compiles_for_postgresql():
         ).compile(dialect=postgresql.dialect())
     )
     assert "ON CONFLICT (account_id, date) DO UPDATE SET logins = excluded.logins" in sql
-
-
-@pytest.fixture
-def pg_store():
-    """A migrated store in a fresh database of the scratch PostgreSQL, dropped afterwards."""
-    base = Settings(database_url=PG_URL).database_url
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    name = f"csm_csv_import_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    pg = open_store(make_url(base).set(database=name).render_as_string(hide_password=False))
-    try:
-        yield pg
-    finally:
-        pg.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE "{name}"'))
-        admin.dispose()
 
 
 @pytest.mark.skipif(not PG_URL, reason="set CSM_TEST_POSTGRES_URL to a scratch PostgreSQL")
