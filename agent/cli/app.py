@@ -83,6 +83,24 @@ def emit(result: BaseModel, render: Callable[[Any], RenderableType], as_json: bo
     console().print(render(result))
 
 
+def emit_markdown(result: BaseModel, to_markdown: Callable[[Any], str], as_json: bool) -> None:
+    """Print a document: JSON with --json; Markdown, formatted on a terminal, raw when piped.
+
+    Raw Markdown when piped means `csm save acme > plan.md` gives a file to paste anywhere.
+    """
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+        return
+    text = to_markdown(result)
+    out = console()
+    if out.is_terminal:
+        from rich.markdown import Markdown
+
+        out.print(Markdown(text))
+    else:
+        typer.echo(text)
+
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
