@@ -10,7 +10,17 @@ from typing import Annotated
 
 import typer
 
-from agent.cli.app import AccountArg, AsOf, CliError, Json, app, emit, friendly_errors, today
+from agent.cli.app import (
+    AccountArg,
+    AsOf,
+    CliError,
+    Json,
+    app,
+    emit,
+    friendly_errors,
+    parse_date,
+    today,
+)
 from agent.cli.context import portfolio
 
 OptionalAccount = Annotated[
@@ -150,25 +160,16 @@ def roi(account: AccountArg, as_of: AsOf = None, json: Json = False) -> None:
     emit(roi_tool(data, account_id, day), render_roi, json)
 
 
-def _parse_day(value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(f"'{value}' is not a date: use YYYY-MM-DD") from None
-
-
 @app.command()
 @friendly_errors
 def nrr(
     from_: Annotated[
         date | None,
-        typer.Option("--from", parser=_parse_day, metavar="YYYY-MM-DD", help="Period start."),
+        typer.Option("--from", parser=parse_date, metavar="YYYY-MM-DD", help="Period start."),
     ] = None,
     to: Annotated[
         date | None,
-        typer.Option("--to", parser=_parse_day, metavar="YYYY-MM-DD", help="Period end."),
+        typer.Option("--to", parser=parse_date, metavar="YYYY-MM-DD", help="Period end."),
     ] = None,
     json: Json = False,
 ) -> None:

@@ -37,7 +37,8 @@ class CliError(Exception):
         self.code = code
 
 
-def _parse_as_of(value: str | None) -> date | None:
+def parse_date(value: str | None) -> date | None:
+    """Parse a YYYY-MM-DD option value, or fail as a usage error naming the bad value."""
     if value is None:
         return None
     try:
@@ -52,7 +53,7 @@ AsOf = Annotated[
         "--as-of",
         help="Compute as of this date (YYYY-MM-DD); only data dated on or before it is used. "
         "Default: today.",
-        parser=_parse_as_of,
+        parser=parse_date,
         metavar="YYYY-MM-DD",
         show_default=False,
     ),
