@@ -530,14 +530,19 @@ def _active_contacts(data: AccountData, as_of: date) -> list[Contact]:
 def whom_to_call(data: AccountData, as_of: date, *groups: frozenset[str]) -> str:
     """Name whom to contact: the first active contact of the first role group that has one.
 
-    Falls back to the most influential active contact, and never invents a name: with no
-    active contact it says so and points to the account executive.
+    Falls back to the most influential active contact who is not a recorded detractor (a
+    detractor only when nobody else is active), and never invents a name: with no active
+    contact it says so and points to the account executive.
     """
     active = _active_contacts(data, as_of)
     for roles in groups:
         for c in active:
             if c.role in roles:
                 return _person(c)
+    # a recorded detractor is the last person to ask to carry a save or find a champion
+    allies = [c for c in active if c.role != "detractor"]
+    if allies:
+        return _person(allies[0])
     if active:
         return _person(active[0])
     return f"a current contact at {data.name} (none active on record: ask the account executive)"

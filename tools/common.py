@@ -77,6 +77,8 @@ class Gaps:
                 existing.needed_for = "; ".join([*needs, needed_for])
             if detail and not existing.detail:
                 existing.detail = detail
+            elif detail and detail not in existing.detail:
+                existing.detail = f"{existing.detail}; {detail}"
             return existing
         cat = category or SIGNAL_CATEGORY.get(signal, "crm")
         gap = Gap(

@@ -74,7 +74,7 @@ def score(
     Example: csm score "Acme Corp" --profile leading80
     """
     from agent.render.health import render_score
-    from tools.health import PROFILES, score_account
+    from tools.health import PROFILES, load_model, score_account
 
     if profile not in PROFILES:
         raise CliError(f"unknown profile '{profile}': choose one of {', '.join(PROFILES)}", 2)
@@ -83,7 +83,8 @@ def score(
         day,
         usage_days=USAGE_DAYS["score"],
         account=account,
-        whole=profile == "ops",
+        # usage depth compares with the portfolio mean: those profiles need every account
+        whole="usage_depth" in load_model(profile).kinds,
         skip=NOT_READ["score"],
     )
     emit(score_account(data, account_id, day, profile), render_score, json)

@@ -73,7 +73,9 @@ def console(stderr: bool = False) -> Console:
     """Return a console: colour on a terminal, plain when piped or when NO_COLOR is set."""
     probe = Console(stderr=stderr)
     width = None if probe.is_terminal else int(os.environ.get("COLUMNS", "120"))
-    return Console(stderr=stderr, width=width, no_color="NO_COLOR" in os.environ or None)
+    if "NO_COLOR" in os.environ:  # no colour and no bold/dim either: plain text
+        return Console(stderr=stderr, width=width, color_system=None)
+    return Console(stderr=stderr, width=width)
 
 
 def emit(result: BaseModel, render: Callable[[Any], RenderableType], as_json: bool) -> None:

@@ -6,9 +6,23 @@ from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from agent.render.common import gaps_section, header, money, num, pct, stack, tier_text
+from agent.render.churn import single_account_gaps
+from agent.render.common import (
+    TIER_STYLE,
+    gaps_section,
+    gaps_summary,
+    header,
+    money,
+    num,
+    pct,
+    stack,
+    tier_text,
+)
 from tools.health import Dimension, HealthResult
 from tools.health_backtest import BacktestResult
+
+SIGNAL_WIDTH = 28
+"""Widest the signal (or account) column gets; longer names wrap."""
 
 
 def render_score(result: HealthResult) -> RenderableType:
@@ -20,7 +34,7 @@ def render_score(result: HealthResult) -> RenderableType:
         _excluded(result.dimensions),
         _trend(result),
         _alerts(result),
-        gaps_section(result.gaps, names={result.account_id: result.name}),
+        gaps_section(single_account_gaps(result.gaps)),
     )
 
 
@@ -54,18 +68,21 @@ def _value(value: object, detail: str | None) -> Text:
 
 def _dimensions(dimensions: list[Dimension]) -> Table:
     table = Table(title="How the score was built", title_justify="left")
-    for col in ("dimension", "weight", "score /10", "signal", "value", "threshold met", "points"):
-        table.add_column(
-            col, justify="right" if col in ("weight", "score /10", "points") else "left"
-        )
+    table.add_column("dimension / signal", max_width=SIGNAL_WIDTH, overflow="fold")
+    table.add_column("value", overflow="fold")
+    table.add_column("threshold met", overflow="fold")
+    table.add_column("points", justify="right", no_wrap=True)
     for dim in dimensions:
+        score = "no data" if dim.score is None else f"{num(dim.score, 1)} /10"
+        table.add_row(
+            Text.assemble((dim.name, "bold"), f"  weight {pct(dim.weight, 0)}"),
+            "",
+            "",
+            Text(score, style="bold"),
+        )
         for i, sig in enumerate(dim.signals):
-            first = i == 0
             table.add_row(
-                dim.name if first else "",
-                pct(dim.weight, 0) if first else "",
-                (num(dim.score, 1) if dim.score is not None else "no data") if first else "",
-                f"{sig.name} ({sig.kind})",
+                Text.assemble(f"  {sig.name}", (f"\n  {sig.kind}", "dim")),
                 _value(sig.value, sig.detail),
                 sig.threshold,
                 "?" if sig.points is None else num(sig.points, 2),
@@ -74,25 +91,33 @@ def _dimensions(dimensions: list[Dimension]) -> Table:
     return table
 
 
-def _excluded(dimensions: list[Dimension]) -> Text | None:
-    items = [(d.name, e.name, e.reason) for d in dimensions for e in d.excluded]
+def _excluded(dimensions: list[Dimension]) -> Table | None:
+    items = [(f"{e.name}\n({d.name})", e.reason) for d in dimensions for e in d.excluded]
     if not items:
         return None
-    text = Text("Not scored by this model:", style="dim")
-    for dim, name, reason in items:
-        text.append(f"\n  {dim}.{name}: {reason}", style="dim")
-    return text
+    table = Table(
+        title="Not scored by this model", title_justify="left", show_header=False, style="dim"
+    )
+    table.add_column("signal", style="dim", max_width=SIGNAL_WIDTH, overflow="fold")
+    table.add_column("why", style="dim")
+    for name, reason in items:
+        table.add_row(name, reason)
+    return table
 
 
 def _trend(result: HealthResult) -> Text | None:
     if not result.trend:
         return None
-    parts = [
-        f"{days} d ago {'?' if s is None else s}"
-        for days, s in sorted(result.trend.items(), key=lambda kv: -int(kv[0]))
-    ]
-    now = "?" if result.score is None else str(result.score)
-    return Text(f"Trend: {' -> '.join(parts)} -> now {now}")
+    text = Text("Trend: ")
+    for days, s in sorted(result.trend.items(), key=lambda kv: -int(kv[0])):
+        text.append(f"{days} d ago {'?' if s is None else s}")
+        tier = result.trend_tiers.get(days)
+        if tier:
+            text.append(f" {tier}", style=TIER_STYLE.get(tier, ""))
+        text.append(" -> ")
+    text.append(f"now {'?' if result.score is None else result.score} ")
+    text.append(result.tier, style=TIER_STYLE.get(result.tier, ""))
+    return text
 
 
 def _alerts(result: HealthResult) -> Text | None:
@@ -107,7 +132,11 @@ def _alerts(result: HealthResult) -> Text | None:
 def render_backtest(result: BacktestResult) -> RenderableType:
     """Render a backtest: flagged shares by lead time, the cases, false positives, gaps."""
     s = result.summary
-    summary = Table(title=f"Churned accounts flagged orange/red ahead ({s.churned} churned)")
+    summary = Table(
+        title=f"Churned accounts flagged orange/red ahead ({s.churned} churned, "
+        f"{s.contracted} contracted)",
+        title_justify="left",
+    )
     for col in ("days ahead", "flagged", "of those with a tier", "no tier then", "contractions"):
         summary.add_column(col, justify="right")
     for lead in result.leads:
@@ -128,21 +157,50 @@ def render_backtest(result: BacktestResult) -> RenderableType:
         summary,
         _cases(result),
         fp,
-        gaps_section(result.gaps, names={c.account_id: c.name for c in result.cases}),
+        _flagged(result),
+        gaps_summary(result.gaps),
     )
 
 
 def _cases(result: BacktestResult) -> Table | None:
     if not result.cases:
         return None
-    table = Table(title="Churns and contractions")
-    for col in ("account", "event", "date", "ARR before", "ARR after"):
+    leads = " / ".join(str(lead) for lead in result.leads)
+    table = Table(title="Churns and contractions", title_justify="left")
+    for col in ("account", "event", "date", "ARR before -> after", f"tier {leads} d before"):
         table.add_column(col)
-    for lead in result.leads:
-        table.add_column(f"tier {lead} d before")
+    table.columns[0].max_width = SIGNAL_WIDTH
+    for col in table.columns[1:]:
+        col.no_wrap = True
     for c in result.cases:
-        tiers = [tier_text(c.tiers[str(lead)]) for lead in result.leads]
-        table.add_row(
-            c.name, c.event, str(c.event_date), money(c.arr_before), money(c.arr_after), *tiers
+        tiers = Text(" / ").join(
+            Text(c.tiers[str(lead)], style=TIER_STYLE.get(c.tiers[str(lead)], ""))
+            for lead in result.leads
         )
+        table.add_row(
+            c.name,
+            c.event,
+            str(c.event_date),
+            f"{money(c.arr_before)} -> {money(c.arr_after)}",
+            tiers,
+        )
+    return table
+
+
+def _flagged(result: BacktestResult) -> Table | None:
+    if not result.flagged:
+        return None
+    table = Table(title="Flagged orange/red 90 days ago, and what happened", title_justify="left")
+    for col in ("account", "tier then", "score then", "since"):
+        table.add_column(col, justify="right" if col == "score then" else "left")
+    table.columns[0].max_width = SIGNAL_WIDTH
+    for f in result.flagged:
+        if f.churned:
+            since = Text(f"churned {f.churned_at or ''}".strip(), style="bold red")
+        elif f.contracted:
+            since = Text("contracted (still paying)", style="yellow")
+        else:
+            since = Text("still paying (false positive)", style="dim")
+        score = "?" if f.score is None else str(f.score)
+        table.add_row(f.name, tier_text(f.tier), score, since)
     return table

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rich.console import RenderableType
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from agent.render.churn import ACCOUNT_WIDTH
 from agent.render.common import gaps_summary, header, money, num, pct, stack, tier_text
+from agent.render.weekly import tier_move
 from tools.portfolio import PortfolioReview, TargetCheck, TierMove
 
 Row = tuple[str, str, str | None]
@@ -189,17 +191,13 @@ def _moves(title: str, moves: Sequence[TierMove]) -> RenderableType:
     if not moves:
         return Text(f"{title}: none.", style="dim")
     table = Table(title=title, title_justify="left")
-    for col in ("account", "from", "to", "score", "ARR", "moved most"):
-        table.add_column(col)
+    for col in ("account", "ARR", "tier", "score", "moved most"):
+        table.add_column(col, justify="right" if col == "ARR" else "left")
+    table.columns[0].max_width = ACCOUNT_WIDTH
     for m in moves:
         score = f"{num(m.score_then)} -> {num(m.score_now)}"
         table.add_row(
-            m.name,
-            tier_text(m.from_tier),
-            tier_text(m.to_tier),
-            score,
-            money(m.arr),
-            m.reason or "?",
+            m.name, money(m.arr), tier_move(m.from_tier, m.to_tier), score, m.reason or "?"
         )
     return table
 
@@ -214,9 +212,13 @@ def _churn_reason(result: PortfolioReview) -> Text:
     return Text.assemble(
         f"Top churn reason ({span}): ",
         (top.reason, "bold"),
-        f", {top.accounts} accounts, {money(top.arr)} ARR; {c.trend} vs {top.previous_accounts}"
-        f" in the 90 days before{unrecorded}.",
+        f", {_accounts(top.accounts)}, {money(top.arr)} ARR; {c.trend} vs "
+        f"{top.previous_accounts} in the 90 days before{unrecorded}.",
     )
+
+
+def _accounts(n: int) -> str:
+    return f"{n} account" if n == 1 else f"{n} accounts"
 
 
 def _top_accounts(result: PortfolioReview) -> RenderableType:
@@ -242,17 +244,9 @@ def _at_risk_by_csm(result: PortfolioReview) -> RenderableType:
     table = Table(
         title=f"At-risk ARR (orange + red) by CSM: {money(rv.at_risk_arr)}", title_justify="left"
     )
-    for col in (
-        "CSM",
-        "accounts",
-        "ARR",
-        "at-risk accts",
-        "at-risk ARR",
-        "of book",
-        "of at-risk",
-        "unknown-tier ARR",
-    ):
-        table.add_column(col, justify="left" if col == "CSM" else "right")
+    columns = ("CSM", "accts", "ARR", "at risk", "at-risk ARR", "% book", "% at-risk", "unknown")
+    for col in columns:
+        table.add_column(col, justify="left" if col == "CSM" else "right", no_wrap=col != "CSM")
     for c in rv.at_risk_by_csm:
         table.add_row(
             c.csm or "(unassigned)",
@@ -264,13 +258,21 @@ def _at_risk_by_csm(result: PortfolioReview) -> RenderableType:
             pct(c.share_of_at_risk),
             money(c.unknown_tier_arr),
         )
-    return table
+    note = Text(
+        "accts / at risk: accounts in the book / orange or red; % book: at-risk ARR / the "
+        "CSM's ARR; % at-risk: the CSM's share of all at-risk ARR; unknown: ARR not tiered.",
+        style="dim",
+    )
+    return Group(table, note)
 
 
-def _not_answered(result: PortfolioReview) -> Text | None:
+def _not_answered(result: PortfolioReview) -> Table | None:
     items = result.review.not_answered
     if not items:
         return None
-    lines = [Text("Not answered from data:", style="dim")]
-    lines += [Text(f"  {q} It {why}.", style="dim") for q, why in items.items()]
-    return Text("\n").join(lines)
+    table = Table(title="Not answered from data", title_justify="left", show_header=False)
+    table.add_column("question", style="dim", max_width=ACCOUNT_WIDTH + 10)
+    table.add_column("why", style="dim")
+    for question, why in items.items():
+        table.add_row(question, f"It {why}.")
+    return table

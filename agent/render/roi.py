@@ -10,6 +10,7 @@ from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from agent.render.churn import single_account_gaps
 from agent.render.common import gaps_section, header, money, num, stack
 from tools.roi import RoiCategory, RoiResult
 
@@ -22,7 +23,7 @@ def render_roi(result: RoiResult) -> RenderableType:
         _categories(result.categories),
         _rows(result.categories),
         _benchmark(result),
-        gaps_section(result.gaps),
+        gaps_section(single_account_gaps(result.gaps)),
     )
 
 
@@ -63,12 +64,16 @@ def _rows(categories: list[RoiCategory]) -> Table | None:
     if not lines:
         return None
     table = Table(title="How each value was computed", title_justify="left")
-    for col in ("category", "metric", "calculation", "source", "recorded", "goal target"):
-        table.add_column(col)
+    for col in ("category", "metric", "calculation", "source"):
+        table.add_column(col, overflow="fold")
     for category, r in lines:
         source = Text("estimate", style="bold yellow") if r.estimate else Text(r.source or "?")
-        goal = f"{num(r.goal.target)} {r.goal.unit or ''}".strip() if r.goal else ""
-        table.add_row(category, r.metric, r.calculation, source, str(r.recorded_at or "?"), goal)
+        source.append(f"\nrecorded {r.recorded_at or '?'}", style="dim")
+        calculation = Text(r.calculation)
+        if r.goal:
+            target = f"{num(r.goal.target)} {r.goal.unit or ''}".strip()
+            calculation.append(f"\nkickoff goal: {r.goal.objective}, target {target}", style="dim")
+        table.add_row(category, r.metric, calculation, source)
     return table
 
 

@@ -1,8 +1,9 @@
 """Render the weekly health scan (`csm scan`): 3 priority accounts, the pattern, tier moves.
 
-Short by design: the three accounts to act on with one action each, the single pattern to
-escalate, and the tier moves since last week. With `--all` every qualifying account and
-every pattern candidate follow. A long gap list is summarised by signal.
+Short by design: the three accounts to act on (a narrow table, then each one's action and
+the evidence behind it), the single pattern to escalate, and the tier moves since last week.
+With `--all` every qualifying account and every pattern candidate follow. Gaps are
+summarised by signal.
 """
 
 from __future__ import annotations
@@ -11,38 +12,37 @@ from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from agent.render.churn import ACCOUNT_WIDTH, Detail, details_table
 from agent.render.common import (
-    gaps_section,
+    TIER_STYLE,
     gaps_summary,
     header,
     money,
     pct,
     risk_text,
     stack,
-    tier_text,
 )
 from tools.weekly import Pattern, TierMove, WeeklyAccount, WeeklyScanResult
-
-MAX_LISTED_GAPS = 20
 
 
 def render_weekly(result: WeeklyScanResult) -> RenderableType:
     """Render the weekly scan; the long lists only when it was run with show_all."""
-    names = {i.account_id: i.name for i in [*result.priority, *result.all]}
-    many = len(result.gaps) > MAX_LISTED_GAPS
+    every = result.show_all and result.all
     return stack(
         header("Weekly health scan", result.as_of),
         _accounts(
             f"This week's priority accounts ({len(result.priority)} of {result.qualifying})",
             result.priority,
         ),
+        _details("What to do this week, and why", result.priority),
         _pattern(result.pattern),
         _moves("Moved down a tier since last week", result.moved_down),
         _moves("Moved up a tier since last week", result.moved_up),
         _features(result),
-        _accounts("All qualifying accounts", result.all) if result.show_all else None,
+        _accounts("All qualifying accounts", result.all) if every else None,
+        _details("All qualifying accounts: action and why", result.all) if every else None,
         _patterns(result.patterns) if result.show_all and result.patterns else None,
-        gaps_summary(result.gaps) if many else gaps_section(result.gaps, names=names),
+        gaps_summary(result.gaps),
     )
 
 
@@ -50,18 +50,29 @@ def _accounts(title: str, items: list[WeeklyAccount]) -> RenderableType:
     if not items:
         return Text("No account needs attention this week.", style="dim")
     table = Table(title=title, title_justify="left")
-    for col in ("#", "account", "churn risk", "ARR", "action", "why"):
+    for col in ("#", "account", "churn risk", "ARR", "why (details below)"):
         table.add_column(col, justify="right" if col in ("#", "ARR") else "left")
+    table.columns[1].max_width = ACCOUNT_WIDTH
     for i, item in enumerate(items, start=1):
+        kinds = [s.kind for s in item.churn_signals] + [t.kind for t in item.triggers]
         table.add_row(
             str(i),
             item.name,
             risk_text(item.churn_risk),
             money(item.arr),
-            item.action,
-            "\n".join(item.reasons),
+            ", ".join(dict.fromkeys(kinds)),
         )
     return table
+
+
+def _details(title: str, items: list[WeeklyAccount]) -> RenderableType | None:
+    groups = []
+    for i, item in enumerate(items, start=1):
+        rows: list[Detail] = [("action", item.action)]
+        rows += [(s.kind, s.evidence) for s in item.churn_signals]
+        rows += [(t.kind, t.evidence) for t in item.triggers]
+        groups.append((f"{i}. {item.name}", rows))
+    return details_table(title, groups)
 
 
 def _pattern(pattern: Pattern | None) -> Text:
@@ -74,18 +85,25 @@ def _moves(title: str, moves: list[TierMove]) -> RenderableType:
     if not moves:
         return Text(f"{title}: none.", style="dim")
     table = Table(title=f"{title} ({len(moves)})", title_justify="left")
-    for col in ("account", "ARR", "from", "to", "score", "moved most"):
+    for col in ("account", "ARR", "tier", "score", "moved most"):
         table.add_column(col, justify="right" if col == "ARR" else "left")
+    table.columns[0].max_width = ACCOUNT_WIDTH
     for m in moves:
         table.add_row(
             m.name,
             money(m.arr),
-            tier_text(m.from_tier),
-            tier_text(m.to_tier),
+            tier_move(m.from_tier, m.to_tier),
             f"{m.from_score} -> {m.to_score}",
             m.reason,
         )
     return table
+
+
+def tier_move(before: str, after: str) -> Text:
+    """Return a tier move as coloured tier names, e.g. 'orange -> red'."""
+    return Text.assemble(
+        (before, TIER_STYLE.get(before, "")), " -> ", (after, TIER_STYLE.get(after, ""))
+    )
 
 
 def _features(result: WeeklyScanResult) -> Table | None:

@@ -7,6 +7,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from agent.render.churn import single_account_gaps
 from agent.render.common import gaps_section, header, stack
 from tools.winback import Email, WinbackResult
 
@@ -17,7 +18,7 @@ def render_winback(result: WinbackResult) -> RenderableType:
         header(f"Win-back plan for {result.name}", result.as_of),
         _facts(result),
         *(_email(e) for e in result.emails),
-        gaps_section(result.gaps),
+        gaps_section(single_account_gaps(result.gaps)),
     )
 
 

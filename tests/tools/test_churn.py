@@ -504,7 +504,9 @@ def test_feed_stopped_is_a_gap_with_the_last_row_date():
     r = assess(a)
     assert "silence" not in kinds(r)
     gap = next(g for g in r.gaps if "churn: silence" in g.needed_for)
-    assert gap.detail == f"no usage rows in {ago(44)}..{AS_OF}; usage feed stopped on {ago(50)}"
+    # one usage gap for both signals that needed the rows, each window's detail kept
+    assert f"no usage rows in {ago(44)}..{AS_OF}; usage feed stopped on {ago(50)}" in gap.detail
+    assert gap.detail.count("usage feed stopped") == 2
 
 
 # --- risk and escalation rules ---------------------------------------------------------------
