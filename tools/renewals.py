@@ -334,7 +334,7 @@ def _bucket(
     at_risk = [tier] if row.tier in ("orange", "red") else []
     if trend is not None and trend.direction == "declining":
         at_risk.append(
-            f"usage declining: logins {trend.current} vs {trend.previous} ({trend.change:+.0%}, "
+            f"usage declining: logins {trend.current:,} vs {trend.previous:,} ({trend.change:+.0%}, "
             f"last 90 days vs 90 before)"
         )
     at_risk += dissatisfied
@@ -415,7 +415,7 @@ def _contract_terms(data: AccountData, as_of: date, gaps: Gaps) -> dict[str, obj
         )
         return {}
     last = max(rows, key=lambda c: c.end_date)
-    for column in ("auto_renew", "notice_days"):
+    for column in ("auto_renew", "notice_days", "price_increase_pct"):
         if getattr(last, column) is None:
             gaps.add(
                 column,

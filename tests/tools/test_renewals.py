@@ -320,6 +320,7 @@ def test_empty_contract_cells_are_gaps():
     assert {(g.signal, g.needed_for) for g in r.gaps} == {
         ("auto_renew", "renewals: contract terms"),
         ("notice_days", "renewals: contract terms"),
+        ("price_increase_pct", "renewals: contract terms"),
     }
 
 
