@@ -9,7 +9,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, DateTime, Float, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -264,3 +275,68 @@ ENTITY_MODELS: dict[str, type[Base]] = {
     "plays": Play,
 }
 """Entity name (the CSV file stem) -> model, in dependency order (accounts first)."""
+
+
+class CrmRecord(Base):
+    """A record of the local CRM (connectors/crm/local.py): a note, a task or health fields.
+
+    One row per executed write; `idempotency_key` is unique, so the same change is stored once.
+    """
+
+    __tablename__ = "crm_records"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    idempotency_key: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))
+    account_id: Mapped[str] = mapped_column(String(128), index=True)
+    payload: Mapped[dict] = mapped_column(JSON)
+    written_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (UniqueConstraint("idempotency_key", name="uq_crm_records_idempotency_key"),)
+
+
+class CrmOutbox(Base):
+    """A confirmed CRM write, recorded before the backend is called (memory/writes.py).
+
+    status: pending (being executed, or interrupted: `resume_pending` completes it), done or
+    failed. `change` is the staged change as JSON, enough to execute it again.
+    """
+
+    __tablename__ = "crm_outbox"
+    idempotency_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    backend: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))
+    account_id: Mapped[str] = mapped_column(String(128), index=True)
+    change: Mapped[dict] = mapped_column(JSON)
+    actor: Mapped[str] = mapped_column(String(256))
+    confirmed_by: Mapped[str] = mapped_column(String(256))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    record_id: Mapped[str | None] = mapped_column(String(256))
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class CrmAudit(Base):
+    """One line of the CRM audit log: who asked, who confirmed, what, when, the result.
+
+    Append-only. result: ok, failed, or not_repeated (the change had already been executed;
+    the backend was not called again). detail: the error of a failed write, or a note.
+    """
+
+    __tablename__ = "crm_audit"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(256))
+    confirmed_by: Mapped[str] = mapped_column(String(256))
+    kind: Mapped[str] = mapped_column(String(32))
+    account_id: Mapped[str] = mapped_column(String(128), index=True)
+    account_name: Mapped[str] = mapped_column(String(256))
+    summary: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict] = mapped_column(JSON)
+    idempotency_key: Mapped[str] = mapped_column(String(64), index=True)
+    backend: Mapped[str] = mapped_column(String(64))
+    result: Mapped[str] = mapped_column(String(16))
+    record_id: Mapped[str | None] = mapped_column(String(256))
+    detail: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
