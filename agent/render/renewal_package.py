@@ -15,12 +15,9 @@ from agent.render.renewal_prep import (
     money,
     objections_markdown,
 )
-from tools.plans.renewal_package import (
-    CustomerPackage,
-    InternalNotes,
-    PriceOption,
-    RenewalPackageResult,
-)
+from tools.plans.renewal_negotiation import InternalNotes
+from tools.plans.renewal_package import RenewalPackageResult
+from tools.plans.renewal_shareable import CustomerPackage, PriceOption
 
 INTERNAL_BANNER = (
     "# Internal negotiation notes: do not share\n\n"
@@ -46,13 +43,14 @@ def customer_markdown(result: RenewalPackageResult) -> str:
     c = result.customer
     parts = [
         f"# {c.title}",
-        f"Prepared for {c.prepared_for} by {c.prepared_by}, {result.as_of}",
+        f"**Prepared for:** {c.prepared_for}  \n**Prepared by:** {c.prepared_by}  \n"
+        f"**Date:** {result.as_of}",
         c.intro,
         _value(c),
         "## What changes in the new term\n\n" + bullets(c.changes),
         "## Timeline\n\n" + md_table(("date", "step"), ((d.date, d.item) for d in c.timeline)),
         "## Next term's initiatives\n\n"
-        + md_table(("from", "initiative"), ((d.date, d.item) for d in c.initiatives)),
+        + md_table(("date", "initiative"), ((d.date, d.item) for d in c.initiatives)),
         _options(c.options),
         c.closing,
         c.prepared_by,
@@ -83,7 +81,7 @@ def _options(options: list[PriceOption]) -> str:
     parts = ["## Your options"]
     for n, o in enumerate(options, start=1):
         lines = [o.description]
-        lines.append(f"**Annual price:** {_price(o)}")
+        lines.append(f"**Annual price:** {_price(o)}.")
         if o.in_return:
             lines.append(f"**In return for:** {o.in_return}.")
         parts.append(f"### {n}. {o.title}\n\n" + "\n\n".join(lines))
@@ -91,13 +89,8 @@ def _options(options: list[PriceOption]) -> str:
 
 
 def _price(o: PriceOption) -> str:
-    if o.key == "expansion":
-        added = o.amount_note or ""
-        if o.annual_price_usd is not None:
-            return f"about {money(o.annual_price_usd)} (estimate). {added}"
-        return added
-    if o.annual_price_usd is None:
-        return o.amount_note or ""
+    if o.amount_note:
+        return o.amount_note
     return money(o.annual_price_usd)
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date
 
-from tools.plans.renewal_common import Authority, Objection, Step, ValueSummary
+from tools.plans.renewal_common import Authority, Objection, ValueSummary
 from tools.plans.renewal_prep import RenewalPrepResult, RiskAssessment
+from tools.plans.renewal_sequence import Step
 from tools.renewals import ContactRef
 from tools.types import Gap
 
@@ -237,7 +238,7 @@ def _risk(risk: RiskAssessment) -> str:
         for p in risk.health_trend
     )
     facts = [
-        f"**Health:** {risk.tier} ({risk.score if risk.score is not None else 'no score'}); "
+        f"**Health:** {_score(risk)}; "
         f"monthly over 6 months: {trend}" + (" (* = tier unknown)" if "*" in trend else ""),
     ]
     if risk.guidance is not None:
@@ -267,6 +268,14 @@ def _risk(risk: RiskAssessment) -> str:
     return "## Risk assessment\n\n" + "\n\n".join(lines) + "\n\n" + bullets(facts)
 
 
+def _score(risk: RiskAssessment) -> str:
+    if risk.score is None:
+        return f"{risk.tier} (no score)"
+    if risk.tier == "unknown":
+        return f"tier unknown (provisional score {risk.score})"
+    return f"{risk.tier} ({risk.score})"
+
+
 def _contact(ref: ContactRef | None, status: str | None) -> str:
     if ref is None:
         return "none on record (see data gaps)"
@@ -287,7 +296,12 @@ def _value(value: ValueSummary) -> str:
     if value.achieved_goals:
         parts.append("Goals achieved:\n\n" + bullets(value.achieved_goals))
     if value.open_goals:
-        parts.append("Goals still open:\n\n" + bullets(value.open_goals))
+        parts.append(
+            "Goals still open:\n\n"
+            + bullets(
+                g.text + (f" (due {g.due_date})" if g.due_date else "") for g in value.open_goals
+            )
+        )
     return "\n\n".join(parts)
 
 
