@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -27,6 +28,20 @@ class Settings(BaseSettings):
         default=None,
         description="SQLAlchemy URL of the account store; default sqlite:///$CSM_HOME/csm.db",
     )
+    chroma_url: str | None = Field(
+        default=None,
+        description="URL of a Chroma server for the notes index, e.g. http://chroma:8000; "
+        "default: an embedded Chroma under $CSM_HOME/chroma",
+    )
+    embeddings: Literal["local", "openai"] = Field(
+        default="local",
+        description="how notes are embedded: `local` (MiniLM on this machine, offline) or "
+        "`openai` (the embeddings endpoint at OPENAI_BASE_URL, key OPENAI_API_KEY)",
+    )
+    embeddings_model: str = Field(
+        default="text-embedding-3-small",
+        description="the embedding model asked of the endpoint when CSM_EMBEDDINGS=openai",
+    )
 
     @field_validator("home", mode="after")
     @classmethod
@@ -43,6 +58,14 @@ class Settings(BaseSettings):
         if value.startswith("postgresql://"):
             value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
         return value
+
+    @field_validator("chroma_url", mode="after")
+    @classmethod
+    def _normalise_chroma_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        value = value.strip().rstrip("/")
+        return value if "://" in value else f"http://{value}"
 
     @property
     def store_url(self) -> str:

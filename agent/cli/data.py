@@ -6,7 +6,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from agent.cli.app import AsOf, CliError, app, console, friendly_errors, today
@@ -61,6 +68,55 @@ def _import(folder: Path) -> None:
     out.print(table)
     for w in summary.warnings:
         out.print(f"warning: {w}", style="yellow", markup=False)
+    if {"notes", "tickets"} & summary.rows.keys():
+        _index_notes()
+
+
+def _index_notes() -> None:
+    """Bring the notes index up to date with the store; on failure, keep the import and say so.
+
+    Only new or changed notes and tickets are embedded, so re-importing is quick and leaves
+    the index as it was.
+    """
+    from memory.notes import open_index, store_documents
+
+    err = console(stderr=True)
+    try:
+        store = current_store()
+        try:
+            docs = store_documents(store.engine)
+        finally:
+            store.dispose()
+        with Progress(
+            TextColumn("{task.description:<22}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=err,
+            transient=True,
+        ) as bar:
+            task = bar.add_task("notes index", total=None)
+            index = open_index(get_settings())
+
+            def progress(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            synced = index.sync(docs, progress)
+    except Exception as failure:  # noqa: BLE001 (the rows are saved; report and go on)
+        err.print(
+            f"The rows are imported, but the notes index was not updated: {failure}\n"
+            "Retry with `csm notes --reindex` (notes search answers from the old index "
+            "until then).",
+            style="bold red",
+            markup=False,
+            highlight=False,
+        )
+        raise typer.Exit(3) from None
+    console().print(
+        f"Notes index: {synced.indexed:,} notes and tickets indexed "
+        f"({synced.unchanged:,} unchanged, {synced.removed:,} removed) in {index.location}.",
+        markup=False,
+        highlight=False,
+    )
 
 
 @app.command("import")
@@ -71,7 +127,9 @@ def import_cmd(
     """Import a folder of CSV files into the account store, all or nothing.
 
     Every problem is listed as file:line: column: problem, and on any problem nothing is
-    written. Re-importing the same rows updates them (idempotent).
+    written. Re-importing the same rows updates them (idempotent). Notes and tickets are
+    then indexed for `csm notes`; if that fails the rows stay imported, the exit code is 3,
+    and `csm notes --reindex` retries.
 
     Example: csm import ./export
     """

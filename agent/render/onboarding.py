@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from tools.plans.onboarding import OnboardingResult, PlanItem, RiskFlag
+from tools.plans.onboarding_text import defuse
 from tools.types import Gap
 
 FLAG_TITLE = {
@@ -33,7 +34,7 @@ def cell(value: object) -> str:
     """Make a value safe for one Markdown table cell (no pipes, no line breaks)."""
     if value is None:
         return "not recorded"
-    return " ".join(str(value).split()).replace("|", "/")
+    return defuse(" ".join(str(value).split()).replace("|", "/"))
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
@@ -56,8 +57,8 @@ def gaps_markdown(gaps: Sequence[Gap]) -> str:
 
 def title_block(title: str, facts: Iterable[str | None]) -> str:
     """Return a `# title` line and one line of facts joined by middle dots."""
-    shown = [f for f in facts if f]
-    return f"# {title}\n\n" + " · ".join(shown)
+    shown = [defuse(f) for f in facts if f]
+    return f"# {defuse(title)}\n\n" + " · ".join(shown)
 
 
 def join(*sections: str | None) -> str:
