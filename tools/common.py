@@ -96,10 +96,12 @@ class Gaps:
         """Merge gaps produced elsewhere."""
         for g in gaps:
             key = (g.account_id, g.signal)
-            if key in self._items:
-                self.add(g.signal, g.needed_for, account_id=g.account_id, detail=g.detail)
-            else:
+            if key not in self._items:
                 self._items[key] = g.model_copy()
+                continue
+            # a merged gap carries "a; b": add each need on its own so none is doubled
+            for need in g.needed_for.split("; "):
+                self.add(g.signal, need, account_id=g.account_id, detail=g.detail)
 
     def __len__(self) -> int:
         return len(self._items)

@@ -334,15 +334,16 @@ def _bucket(
     at_risk = [tier] if row.tier in ("orange", "red") else []
     if trend is not None and trend.direction == "declining":
         at_risk.append(
-            f"usage declining: logins {trend.current:,} vs {trend.previous:,} ({trend.change:+.0%}, "
-            f"last 90 days vs 90 before)"
+            f"usage declining: logins {trend.current:,} vs {trend.previous:,} "
+            f"({trend.change:+.0%}, last 90 days vs 90 before)"
         )
     at_risk += dissatisfied
     if at_risk:
         return "at_risk", at_risk
     missing = []
     if row.tier == "unknown":
-        missing.append(f"health tier unknown (provisional score {row.score})")
+        provisional = f" (provisional score {row.score})" if row.score is not None else ""
+        missing.append(f"health tier unknown{provisional}")
     if row.champion_status == "unknown":
         missing.append("champion status unknown: no contacts on record")
     elif row.champion_status == "none_on_record":
