@@ -156,12 +156,6 @@ def _value(r: BusinessCaseResult) -> list[str]:
     if v.adoption:
         lines.append("- Adoption (health score readings):")
         lines += [f"  - {safe(a)}" for a in v.adoption]
-    if v.projected_annual_value_usd is not None:
-        lines.append(
-            f"- Projected value of the expansion: {money(v.projected_annual_value_usd)} a year "
-            "(estimate: the current ROI multiple x the revenue estimate)"
-        )
-    lines.append(f"- Payback: {safe(v.payback)}")
     return lines
 
 

@@ -12,10 +12,9 @@ in. The wording is prompts/business_case.md. Three outcomes:
   (each signal's condition, and the inputs that could not be checked), with no case.
 
 Resolutions of what the seed leaves open:
-- Payback ("expected ROI timeline"): 12 / the account's ROI multiple months, assuming the
-  expansion returns value at the current multiple; with it the projected annual value of
-  the expansion is the multiple x the revenue estimate. Both are labelled estimates; with no
-  documented value they are unknown, never guessed.
+- No payback or projected-value figure: the seed's "expected ROI timeline" would be a
+  metric of the document's own making; the case shows the ROI tool's documented value and
+  multiple and the expansion tool's labelled estimate, and nothing derived from them.
 - Pricing: bundled with the renewal when it is within 120 days (the contract-anniversary
   window; the seed's "bundle expansion with renewals"), proposal by renewal - 45 days (the
   renewal sequence's "terms, expansion, multi-year options" step) but no sooner than as-of
@@ -75,18 +74,13 @@ class Condition(BaseModel):
 
 
 class ValueCase(BaseModel):
-    """The value case: documented ROI, adoption and the labelled payback estimate."""
+    """The value case: documented ROI (from tools.roi) and adoption (from tools.health)."""
 
     total_annual_value_usd: float | None
     roi_multiple: float | None
     estimate: bool = Field(description="some documented value is itself an estimate")
     valued: dict[str, float] = Field(description="ROI category -> annual value, where known")
     adoption: list[str] = Field(description="usage and engagement readings of the health score")
-    projected_annual_value_usd: float | None = Field(
-        None, description="estimate: ROI multiple x revenue estimate"
-    )
-    payback_months: float | None = Field(None, description="estimate: 12 / ROI multiple")
-    payback: str
 
 
 class BusinessCaseResult(Result):
@@ -336,7 +330,7 @@ def _value_case(
     fields: dict[str, str],
     words: dict[str, str],
 ) -> ValueCase:
-    """Summarise ROI and adoption, and estimate the payback at the current ROI multiple."""
+    """Summarise documented ROI and adoption, as the tools reported them."""
     adoption = [
         f"{d.name} ({s.name}): {s.detail}"
         + (f", {d.score:.1f} of 10" if d.score is not None else "")
@@ -346,22 +340,6 @@ def _value_case(
         if s.value is not None and s.detail
     ]
     multiple = value.roi_multiple
-    payback = projected = None
-    if opp.action == "multi_year" and opp.revenue_estimate is None:
-        text = fill(words["payback not_applicable"], **fields)
-    elif multiple and multiple > 0 and value.total_annual_value_usd is not None:
-        payback = 12 / multiple
-        text = fill(
-            words["payback estimate"],
-            **fields,
-            payback=f"{payback:.0f}" if payback >= 10 else f"{payback:.1f}",
-            multiple=f"{multiple:.2f}",
-            value=_money(value.total_annual_value_usd),
-        )
-        if opp.revenue_estimate is not None:
-            projected = multiple * opp.revenue_estimate
-    else:
-        text = fill(words["payback none"], **fields)
     return ValueCase(
         total_annual_value_usd=value.total_annual_value_usd,
         roi_multiple=multiple,
@@ -372,9 +350,6 @@ def _value_case(
             if c.annual_value_usd is not None
         },
         adoption=adoption,
-        projected_annual_value_usd=projected,
-        payback_months=payback,
-        payback=text,
     )
 
 
