@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -43,6 +43,30 @@ class Settings(BaseSettings):
         description="the embedding model asked of the endpoint when CSM_EMBEDDINGS=openai",
     )
 
+    openai_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("OPENAI_API_KEY", "openai_api_key"),
+        description="API key of the OpenAI-compatible LLM endpoint (env OPENAI_API_KEY, no "
+        "CSM_ prefix); a local server (vLLM, Ollama, llama.cpp) may need none",
+    )
+    openai_base_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("OPENAI_BASE_URL", "openai_base_url"),
+        description="base URL of an OpenAI-compatible server, e.g. http://localhost:11434/v1 "
+        "(env OPENAI_BASE_URL); default: api.openai.com",
+    )
+    model: str | None = Field(
+        default=None,
+        description="the chat model the agent plans and words turns with (CSM_MODEL); "
+        "unset = the offline parser and the deterministic rendering",
+    )
+    llm_timeout: float = Field(
+        default=30.0, gt=0, description="seconds before one LLM request times out"
+    )
+    llm_max_attempts: int = Field(
+        default=3, ge=1, description="attempts per LLM request on 429/5xx/timeouts (with jitter)"
+    )
+
     @field_validator("home", mode="after")
     @classmethod
     def _expand_home(cls, value: Path) -> Path:
@@ -66,6 +90,11 @@ class Settings(BaseSettings):
             return None
         value = value.strip().rstrip("/")
         return value if "://" in value else f"http://{value}"
+
+    @property
+    def llm_enabled(self) -> bool:
+        """Whether an LLM is configured: a model and an API key or a base URL."""
+        return bool(self.model) and bool(self.openai_api_key or self.openai_base_url)
 
     @property
     def store_url(self) -> str:

@@ -10,7 +10,7 @@ from datetime import date
 from typing import Annotated, Any, TypeVar
 
 import typer
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from rich.console import Console, RenderableType
 
 from agent.resolve import AccountNotFound, AmbiguousAccount
@@ -118,8 +118,18 @@ def friendly_errors(func: F) -> F:
             _fail(str(err), 2)
         except CliError as err:
             _fail(str(err), err.code)
+        except ValidationError as err:
+            if err.title != "Settings":
+                raise
+            _fail(f"invalid setting: {_settings_problem(err)}", 2)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _settings_problem(err: ValidationError) -> str:
+    first = err.errors()[0]
+    name = "CSM_" + "_".join(str(p) for p in first["loc"]).upper()
+    return f"{name}: {first['msg']} (got {first.get('input')!r})"
 
 
 def _fail(message: str, code: int) -> None:

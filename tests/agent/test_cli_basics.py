@@ -104,3 +104,15 @@ def test_init_rejects_a_malformed_discount_ladder():
     result = runner.invoke(app, ["init", "--no-interactive", "--discount-ladder", "CSM-ten"])
     assert result.exit_code == 2
     assert re.search(r"'CSM-ten' is not ROLE:PERCENT", result.output)
+
+
+def test_a_bad_setting_is_one_clear_line_not_a_traceback(monkeypatch):
+    _store_with(("a1", "Acme Corp"))
+    monkeypatch.setenv("CSM_EMBEDDINGS", "bogus")
+    get_settings.cache_clear()
+    result = runner.invoke(app, ["score", "Acme Corp"])
+    assert result.exit_code == 2
+    assert result.output.strip() == (
+        "Error: invalid setting: CSM_EMBEDDINGS: Input should be 'local' or 'openai' "
+        "(got 'bogus')"
+    )
