@@ -136,6 +136,9 @@ def import_cmd(
     _import(folder)
 
 
+DEMO_DAYS = 400
+
+
 @app.command()
 @friendly_errors
 def demo(
@@ -153,7 +156,9 @@ def demo(
     console(stderr=True).print(
         f"Generating {accounts} demo accounts into {folder} ...", markup=False, highlight=False
     )
-    generate(folder, accounts=accounts, seed=seed, as_of=as_of or today())
+    # 400 days of usage: enough history for backtests 90 days before the older churns and
+    # for the quarter-over-quarter analysis, at about a second more than the benchmark's 180
+    generate(folder, accounts=accounts, seed=seed, as_of=as_of or today(), days=DEMO_DAYS)
     _import(folder)
 
 
