@@ -1,22 +1,18 @@
 """Markdown of the portfolio analysis (`csm analysis`), worded by prompts/analysis.md.
 
-Also home of the small Markdown helpers the document renderers of this family share
-(tables, escaped cells, the data-gaps section grouped by signal).
+Also home of `text` (a prompt section, filled) and `plural`, which the playbook review shares.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-
 from agent.render.common import TIER_LABEL, money, num, pct
+from agent.render.markdown import gaps_by_signal, table
 from prompts import fill, sections
 from tools.plans.analysis import AnalysisResult, Driver, Metric
-from tools.types import Gap
 
 PROMPT = "analysis"
 MAX_DRIVERS = 10
 """Accounts listed under one move; the rest are counted (all are in the JSON)."""
-MAX_GAP_ACCOUNTS = 8
 
 
 def text(prompt: str, key: str, /, **values: object) -> str:
@@ -26,61 +22,6 @@ def text(prompt: str, key: str, /, **values: object) -> str:
 
 def _t(key: str, /, **values: object) -> str:
     return text(PROMPT, key, **values)
-
-
-def cell(value: object) -> str:
-    """Escape a value for a Markdown table cell."""
-    return str(value).replace("|", "\\|").replace("\n", " ")
-
-
-def table(headers: Sequence[str], rows: Sequence[Sequence[object]], right: int = 0) -> str:
-    """Return a Markdown table; the last `right` columns are right-aligned."""
-    align = ["---"] * (len(headers) - right) + ["---:"] * right
-    lines = ["| " + " | ".join(cell(h) for h in headers) + " |", "| " + " | ".join(align) + " |"]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def gaps_markdown(
-    gaps: Sequence[Gap],
-    words: Callable[[str], str],
-    names: dict[str, str] | None = None,
-) -> str:
-    """Return the data-gaps section: one row per signal with its accounts, system and owner.
-
-    Args:
-        gaps: the result's gaps.
-        words: returns the wording of 'gaps', 'no gaps' and 'gaps intro' from a prompt.
-        names: account id -> display name.
-    """
-    if not gaps:
-        return words("no gaps")
-    groups: dict[str, list[Gap]] = {}
-    for g in gaps:
-        groups.setdefault(g.signal, []).append(g)
-    rows = []
-    for signal, items in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
-        accounts = sorted(
-            {(names or {}).get(g.account_id, g.account_id) for g in items if g.account_id},
-            key=str.lower,
-        )
-        shown = ", ".join(accounts[:MAX_GAP_ACCOUNTS])
-        if len(accounts) > MAX_GAP_ACCOUNTS:
-            shown += f" (+{len(accounts) - MAX_GAP_ACCOUNTS})"
-        details = sorted({g.detail for g in items if not g.account_id and g.detail})
-        missing = "; ".join([signal, *details]) if details else signal
-        needs = sorted({n for g in items for n in g.needed_for.split("; ")})
-        rows.append(
-            [missing, shown or "portfolio", "; ".join(needs), items[0].source, items[0].ask]
-        )
-    head = f"## {words('gaps')} ({len(gaps)})"
-    return "\n\n".join(
-        [
-            head,
-            words("gaps intro"),
-            table(["Missing", "Accounts", "Needed for", "Lives in", "Ask"], rows),
-        ]
-    )
 
 
 def to_markdown(result: AnalysisResult) -> str:
@@ -121,7 +62,7 @@ def to_markdown(result: AnalysisResult) -> str:
         ),
         f"## {_t('method')}",
         _t("method body"),
-        gaps_markdown(result.gaps, _t, result.names),
+        gaps_by_signal(result.gaps, _t, result.names),
     ]
     return "\n\n".join(parts) + "\n"
 
@@ -182,7 +123,7 @@ def _summary_table(result: AnalysisResult) -> str:
         for m in result.metrics
     ]
     headers = ["Metric", result.quarter.label, result.previous.label, "Change", "Moved > 10%"]
-    return table(headers, rows)
+    return table(headers, rows, padded=True)
 
 
 def _moves(result: AnalysisResult) -> list[str]:
@@ -302,7 +243,7 @@ def _retention(result: AnalysisResult) -> str:
         ["ARR of those accounts at the end", money(cur.end_arr), money(prev.end_arr)],
         ["Accounts still paying", num(cur.retained_logos), num(prev.retained_logos)],
     ]
-    return table(["", result.quarter.label, result.previous.label], rows, right=2)
+    return table(["", result.quarter.label, result.previous.label], rows, right=2, padded=True)
 
 
 def _health(result: AnalysisResult) -> str:
@@ -318,7 +259,7 @@ def _health(result: AnalysisResult) -> str:
         f"{result.quarter.label} ({cur.day})",
         f"{result.previous.label} ({prev.day})",
     ]
-    return table(headers, rows, right=2)
+    return table(headers, rows, right=2, padded=True)
 
 
 def _count(count: int, share: float | None) -> str:

@@ -9,7 +9,8 @@ objections, dated next steps, then the e-mail and talking points. A held-back ac
 from __future__ import annotations
 
 from agent.render.common import money
-from agent.render.save import email_markdown, gaps_markdown, safe, tier_phrase
+from agent.render.markdown import gaps_markdown, safe, table
+from agent.render.save import email_markdown, tier_phrase
 from tools.churn import ChurnSignal
 from tools.plans.business_case import BusinessCaseResult
 from tools.plans.save import Step
@@ -36,7 +37,7 @@ def to_markdown(result: BusinessCaseResult) -> str:
             _email(result),
             _talking_points(result),
         ]
-    parts.append(gaps_markdown(result.gaps))
+    parts.append([gaps_markdown(result.gaps, count=False)])
     return "\n".join("\n".join(p) + "\n" for p in parts if p).rstrip() + "\n"
 
 
@@ -55,8 +56,7 @@ def _head(r: BusinessCaseResult) -> list[str]:
 
 
 def _signals_table(signals: list[ChurnSignal]) -> list[str]:
-    rows = [f"| {s.kind} | {safe(s.evidence).replace('|', '/')} |" for s in signals]
-    return ["| signal | evidence |", "|---|---|", *rows]
+    return [table(("signal", "evidence"), ((s.kind, s.evidence) for s in signals))]
 
 
 def _held(r: BusinessCaseResult) -> list[str]:
@@ -78,10 +78,11 @@ def _no_signal(r: BusinessCaseResult) -> list[str]:
             f"Churn risk is {r.churn_risk} ({kinds}): the save play (`csm save`) comes first.",
             "",
         ]
-    lines += ["## What would have to change", "", "| signal | condition | today |", "|---|---|---|"]
+    rows = []
     for c in r.conditions:
         today = f"not checked: {', '.join(c.unchecked)} missing" if c.unchecked else "not met"
-        lines.append(f"| {c.kind} | {c.condition} | {today} |")
+        rows.append((c.kind, c.condition, today))
+    lines += ["## What would have to change", "", table(("signal", "condition", "today"), rows)]
     return lines
 
 
@@ -104,11 +105,10 @@ def _opportunity(r: BusinessCaseResult) -> list[str]:
         "",
         "Trigger signals:",
         "",
-        "| signal | strength | evidence |",
-        "|---|---|---|",
-    ]
-    lines += [
-        f"| {s.kind} | {s.strength} | {safe(s.evidence).replace('|', '/')} |" for s in o.signals
+        table(
+            ("signal", "strength", "evidence"),
+            ((s.kind, s.strength, s.evidence) for s in o.signals),
+        ),
     ]
     quotes = [q for s in o.signals for q in s.quotes]
     if quotes:
@@ -200,9 +200,8 @@ def _objections(r: BusinessCaseResult) -> list[str]:
 def _steps(steps: list[Step]) -> list[str]:
     if not steps:
         return []
-    lines = ["## Next steps", "", "| by | step | owner |", "|---|---|---|"]
-    lines += [f"| {s.due} | {safe(s.action)} | {safe(s.owner)} |" for s in steps]
-    return lines
+    rows = [(s.due, s.action, s.owner) for s in steps]
+    return ["## Next steps", "", table(("by", "step", "owner"), rows)]
 
 
 def _email(r: BusinessCaseResult) -> list[str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from agent.render.common import money, num
-from agent.render.onboarding import cell, gaps_markdown, join, table, title_block
+from agent.render.markdown import cell, gaps_markdown, join, table, title_block
 from tools.plans.handoff import HandoffItem, HandoffResult, Quote
 
 

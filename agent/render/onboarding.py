@@ -1,16 +1,11 @@
-"""Render an onboarding plan (`csm onboarding`) as Markdown; the shared Markdown pieces.
-
-The pieces every plan document uses (tables, the data-gaps section, a title block) live here
-too, and the success plan and handoff renderers import them.
-"""
+"""Render an onboarding plan (`csm onboarding`) as Markdown."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
+from agent.render.markdown import gaps_markdown, join, table, title_block
 from tools.plans.onboarding import OnboardingResult, PlanItem, RiskFlag
-from tools.plans.onboarding_text import defuse
-from tools.types import Gap
 
 FLAG_TITLE = {
     "champion_left": "Champion left",
@@ -25,48 +20,6 @@ STATUS_TEXT = {
     "past_due_not_recorded": "past due, not recorded",
     "due": "due",
 }
-
-
-# --- shared Markdown pieces ----------------------------------------------------------------
-
-
-def cell(value: object) -> str:
-    """Make a value safe for one Markdown table cell (no pipes, no line breaks)."""
-    if value is None:
-        return "not recorded"
-    return defuse(" ".join(str(value).split()).replace("|", "/"))
-
-
-def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    """Return a Markdown table."""
-    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def gaps_markdown(gaps: Sequence[Gap]) -> str:
-    """Return the "Data gaps" section: one bullet per gap, naming the system and who to ask."""
-    if not gaps:
-        return "## Data gaps\n\nNone: every input this document needs is on record."
-    lines = [f"## Data gaps ({len(gaps)})", ""]
-    for g in gaps:
-        what = f"**{g.signal}**" + (f": {cell(g.detail)}" if g.detail else "")
-        lines.append(f"- {what} — needed for {g.needed_for}; lives in {g.source}; ask {g.ask}")
-    return "\n".join(lines)
-
-
-def title_block(title: str, facts: Iterable[str | None]) -> str:
-    """Return a `# title` line and one line of facts joined by middle dots."""
-    shown = [defuse(f) for f in facts if f]
-    return f"# {defuse(title)}\n\n" + " · ".join(shown)
-
-
-def join(*sections: str | None) -> str:
-    """Join the non-empty sections with blank lines, ending with one newline."""
-    return "\n\n".join(s.strip() for s in sections if s and s.strip()) + "\n"
-
-
-# --- the onboarding plan ---------------------------------------------------------------------
 
 
 def to_markdown(result: OnboardingResult) -> str:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from agent.render.analysis import gaps_markdown, plural, table, text
+from agent.render.analysis import plural, text
 from agent.render.common import num, pct
+from agent.render.markdown import gaps_by_signal, table
 from prompts import sections
 from tools.plans.playbooks import (
     MIN_CLOSED,
@@ -42,7 +43,7 @@ def to_markdown(result: PlaybookReview) -> str:
         *_onboarding(result.onboarding),
         f"## {_t('not answered')}",
         "\n".join(f"- {_t(f'not answered {key}')}" for key in result.not_answered),
-        gaps_markdown(result.gaps, _t, result.names),
+        gaps_by_signal(result.gaps, _t, result.names),
     ]
     return "\n\n".join(parts) + "\n"
 
@@ -117,7 +118,7 @@ def _table(rows: Sequence[PlaybookRow]) -> str:
         for r in rows
     ]
     headers = ["Playbook", "Plays", "Open", "Closed", "Succeeded", "Success rate", "Verdict", "Why"]
-    return table(headers, body)
+    return table(headers, body, padded=True)
 
 
 def _verdicts(rows: Sequence[PlaybookRow]) -> list[str]:
@@ -211,7 +212,7 @@ def _model(m: ModelReview, result: PlaybookReview) -> list[str]:
             contracted=m.contracted,
             as_of=result.as_of,
         ),
-        table(headers, rows),
+        table(headers, rows, padded=True),
     ]
     if m.missed:
         out.append(_t("missed", lead=lead, accounts=_refs(m.missed, tier=True)))
@@ -277,7 +278,7 @@ def _onboarding(o: OnboardingReview) -> list[str]:
         ]
         for stage in cur.stage_days
     ]
-    out.append(table(["Stage (mean)", quarter, prev.quarter], rows, right=2))
+    out.append(table(["Stage (mean)", quarter, prev.quarter], rows, right=2, padded=True))
     if o.late_kickoff:
         out.append(_t("late kickoff", accounts=_delays(o.late_kickoff)))
     if o.late_first_value:

@@ -7,16 +7,14 @@ Ticket subjects are untrusted text: they are quoted (escaped, shortened), never 
 from __future__ import annotations
 
 from agent.render.common import TIER_LABEL, money, num, pct
+from agent.render.markdown import bullets, cell, gaps_markdown, table
 from agent.render.qbr_sections import (
-    bullets,
-    cell,
     checklist_md,
     expansion_md,
     follow_up_md,
     quote,
     risks_md,
     stakeholders_md,
-    table,
 )
 from tools.plans.qbr_models import (
     GoalOutcome,
@@ -25,7 +23,6 @@ from tools.plans.qbr_models import (
     TicketRef,
     UsageMonth,
 )
-from tools.types import Gap
 
 HOLD_REASON = {
     "cadence": "",
@@ -53,17 +50,6 @@ def to_markdown(result: QbrResult) -> str:
         gaps_markdown(result.gaps),
     ]
     return "\n\n".join(p for p in parts if p) + "\n"
-
-
-def gaps_markdown(gaps: list[Gap]) -> str:
-    """Render the data gaps in their own section (or say there are none)."""
-    if not gaps:
-        return "## Data gaps\n\nNone: every input this document needed was on record."
-    lines = []
-    for g in gaps:
-        what = f"**{g.signal}**" + (f": {g.detail}" if g.detail else "")
-        lines.append(f"{what} — needed for {g.needed_for}; lives in {g.source}; ask {g.ask}")
-    return f"## Data gaps ({len(gaps)})\n\n" + bullets(lines)
 
 
 def _header(r: QbrResult) -> str:
@@ -225,8 +211,8 @@ def _goals(goals: list[GoalOutcome]) -> str:
             due += " (past due)"
         rows.append(
             [
-                cell(g.objective),
-                cell(g.metric or "not on record"),
+                g.objective,
+                g.metric or "not on record",
                 num(g.baseline) if g.baseline is not None else "unknown",
                 num(g.target) + unit if g.target is not None else "unknown",
                 num(g.current) + unit if g.current is not None else "unknown",

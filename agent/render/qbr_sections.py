@@ -1,14 +1,13 @@
-"""Markdown pieces of the QBR prep document: tables, quoting, and the later sections.
+"""Markdown pieces of the QBR prep document: quoting, and the later sections.
 
-Risk signals, expansion, stakeholder map, prep checklist and the recap e-mail, plus the
-helpers every section uses. Untrusted text (ticket subjects) goes through `quote`.
+Risk signals, expansion, stakeholder map, prep checklist and the recap e-mail. Untrusted
+text (ticket subjects) goes through `quote`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from agent.render.common import TIER_LABEL, money, pct
+from agent.render.markdown import blockquote, bullets, table
 from tools.plans.qbr_models import ExpansionSection, Person, QbrResult, StakeholderMap
 
 CHECK_MARK = {"done": "[x]", "open": "[ ]", "n/a": "(n/a)"}
@@ -25,24 +24,6 @@ def quote(text: str | None) -> str:
         flat = flat[: QUOTE_LIMIT - 3] + "..."
     escaped = "".join(f"\\{c}" if c in MD_SPECIAL else c for c in flat)
     return f"“{escaped}”"
-
-
-def table(header: Iterable[str], rows: Iterable[Iterable[object]]) -> str:
-    """Return a Markdown table."""
-    head = list(header)
-    lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def bullets(items: Iterable[str]) -> str:
-    """Return a bullet list."""
-    return "\n".join(f"- {i}" for i in items)
-
-
-def cell(text: str) -> str:
-    """Make free text safe for a table cell: one line, pipes escaped."""
-    return " ".join(text.split()).replace("|", "\\|")
 
 
 def risks_md(r: QbrResult) -> str:
@@ -135,12 +116,12 @@ def _person_row(label: str, p: Person) -> list[str]:
         status += f" {p.status_changed_at}"
     return [
         label,
-        cell(p.name),
-        cell(p.title or ""),
+        p.name,
+        p.title or "",
         (p.role or "").replace("_", " "),
         status,
         str(p.last_engaged_at or "never"),
-        cell(p.note or ""),
+        p.note or "",
     ]
 
 
@@ -156,5 +137,4 @@ def follow_up_md(r: QbrResult) -> str:
     f = r.follow_up
     to = f.to or "no contact on record (see data gaps)"
     head = bullets([f"**To:** {to}", f"**Subject:** {f.subject}"])
-    body = "\n".join(f"> {line}" if line else ">" for line in f.body.splitlines())
-    return f"## After the QBR: recap e-mail (draft)\n\n{head}\n\n{body}"
+    return f"## After the QBR: recap e-mail (draft)\n\n{head}\n\n{blockquote(f.body)}"

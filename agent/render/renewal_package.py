@@ -6,15 +6,8 @@
 
 from __future__ import annotations
 
-from agent.render.renewal_prep import (
-    BUCKET_LABEL,
-    authority_markdown,
-    bullets,
-    gaps_markdown,
-    md_table,
-    money,
-    objections_markdown,
-)
+from agent.render.markdown import bullets, dollars, gaps_markdown, table
+from agent.render.renewal_prep import BUCKET_LABEL, authority_markdown, objections_markdown
 from tools.plans.renewal_negotiation import InternalNotes
 from tools.plans.renewal_package import RenewalPackageResult
 from tools.plans.renewal_shareable import CustomerPackage, PriceOption
@@ -48,9 +41,9 @@ def customer_markdown(result: RenewalPackageResult) -> str:
         c.intro,
         _value(c),
         "## What changes in the new term\n\n" + bullets(c.changes),
-        "## Timeline\n\n" + md_table(("date", "step"), ((d.date, d.item) for d in c.timeline)),
+        "## Timeline\n\n" + table(("date", "step"), ((d.date, d.item) for d in c.timeline)),
         "## Next term's initiatives\n\n"
-        + md_table(("date", "initiative"), ((d.date, d.item) for d in c.initiatives)),
+        + table(("date", "initiative"), ((d.date, d.item) for d in c.initiatives)),
         _options(c.options),
         c.closing,
         c.prepared_by,
@@ -64,14 +57,15 @@ def _value(c: CustomerPackage) -> str:
         rows = [
             (
                 v.label,
-                money(v.annual_value_usd) + (" (estimate)" if v.estimate else ""),
+                dollars(v.annual_value_usd) + (" (estimate)" if v.estimate else ""),
                 v.measured_as,
             )
             for v in c.value_items
         ]
-        total = money(c.value_total_usd) + (" (includes estimates)" if c.value_estimate else "")
+        total = dollars(c.value_total_usd)
+        total += " (includes estimates)" if c.value_estimate else ""
         rows.append(("**total**", f"**{total}**", ""))
-        parts.append(md_table(("value", "per year", "measured as"), rows))
+        parts.append(table(("value", "per year", "measured as"), rows))
     if c.goals_achieved:
         parts.append("Goals reached this term:\n\n" + bullets(c.goals_achieved))
     return "\n\n".join(parts)
@@ -91,7 +85,7 @@ def _options(options: list[PriceOption]) -> str:
 def _price(o: PriceOption) -> str:
     if o.amount_note:
         return o.amount_note
-    return money(o.annual_price_usd)
+    return dollars(o.annual_price_usd)
 
 
 def _internal(n: InternalNotes) -> str:
@@ -110,7 +104,7 @@ def _internal(n: InternalNotes) -> str:
     parts.append(authority_markdown(n.authority))
     parts.append(
         "## When to bring in the deal desk or AE\n\n"
-        + md_table(("when", "who", "why"), ((b.when, b.who, b.why) for b in n.bring_in))
+        + table(("when", "who", "why"), ((b.when, b.who, b.why) for b in n.bring_in))
     )
     if n.expansion:
         parts.append(f"## Expansion\n\n{n.expansion}")

@@ -1,19 +1,19 @@
 """Render renewal prep (`csm renewal`) as Markdown: dates, risk, value, objections, talk track.
 
-The Markdown helpers at the top (`md_table`, `gaps_markdown`, ...) are shared with the
-renewal package's renderer.
+The sections the renewal package repeats (`authority_markdown`, `objections_markdown`, the
+bucket labels) live here and its renderer imports them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date
 
+from agent.render.markdown import bullets, dollars, gaps_markdown, table
 from tools.plans.renewal_common import Authority, Objection, ValueSummary
 from tools.plans.renewal_prep import RenewalPrepResult, RiskAssessment
 from tools.plans.renewal_sequence import Step
 from tools.renewals import ContactRef
-from tools.types import Gap
 
 STATUS_LABEL = {
     "done": "done",
@@ -39,34 +39,6 @@ BUCKET_LABEL = {
 }
 
 
-# --- shared Markdown helpers ---------------------------------------------------------------
-
-
-def money(value: float | None) -> str:
-    """Format dollars: $1,234 (unknown = 'unknown')."""
-    if value is None:
-        return "unknown"
-    sign = "-" if value < 0 else ""
-    return f"{sign}${abs(value):,.0f}"
-
-
-def cell(text: object) -> str:
-    """Make text safe for a Markdown table cell."""
-    return " ".join(str(text).split()).replace("|", "\\|")
-
-
-def md_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    """Return a Markdown table."""
-    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def bullets(items: Iterable[str]) -> str:
-    """Return a Markdown bullet list."""
-    return "\n".join(f"- {item}" for item in items)
-
-
 def in_days(target: date, as_of: date) -> str:
     """Say how far a date is from as-of: 'in 15 days', 'today', '3 days ago'."""
     n = (target - as_of).days
@@ -77,17 +49,7 @@ def in_days(target: date, as_of: date) -> str:
     return f"in {n} days" if n > 0 else f"{-n} days ago"
 
 
-def gaps_markdown(gaps: Sequence[Gap]) -> str:
-    """Return the "Data gaps" section: one bullet per gap with where it lives and whom to ask."""
-    if not gaps:
-        return "## Data gaps\n\nNone: every input this document needs is on record."
-    items = []
-    for g in gaps:
-        detail = f": {g.detail}" if g.detail else ""
-        items.append(
-            f"**{g.signal}**{detail} — needed for {g.needed_for}; lives in {g.source}; ask {g.ask}"
-        )
-    return f"## Data gaps ({len(gaps)})\n\n" + bullets(items)
+# --- sections the renewal package shares too -----------------------------------------------
 
 
 def authority_markdown(auth: Authority, heading: str = "##") -> str:
@@ -95,10 +57,10 @@ def authority_markdown(auth: Authority, heading: str = "##") -> str:
     parts = [f"{heading} Discount authority and escalation path", f"_{auth.rule}_"]
     if auth.ladder:
         parts.append(
-            md_table(
+            table(
                 ("who approves", "up to", "on this renewal"),
                 (
-                    (r.role, f"{r.max_discount_pct:g}%", money(r.max_discount_usd))
+                    (r.role, f"{r.max_discount_pct:g}%", dollars(r.max_discount_usd))
                     for r in auth.ladder
                 ),
             )
@@ -147,14 +109,15 @@ def value_rows(value: ValueSummary) -> str | None:
     rows = [
         (
             ln.label,
-            money(ln.annual_value_usd) + (" (estimate)" if ln.estimate else ""),
+            dollars(ln.annual_value_usd) + (" (estimate)" if ln.estimate else ""),
             "; ".join(ln.metrics),
         )
         for ln in value.lines
     ]
-    total = money(value.total_annual_value_usd) + (" (incl. estimates)" if value.estimate else "")
+    total = dollars(value.total_annual_value_usd)
+    total += " (incl. estimates)" if value.estimate else ""
     rows.append(("**total**", f"**{total}**", ""))
-    return md_table(("value", "per year", "measured as"), rows)
+    return table(("value", "per year", "measured as"), rows)
 
 
 # --- renewal prep --------------------------------------------------------------------------
@@ -179,20 +142,20 @@ def _head(r: RenewalPrepResult) -> str:
     csm = f"CSM {r.csm}" if r.csm else "CSM not on record"
     price = "unknown (no price_increase_pct on record)"
     if r.price_increase_pct is not None and r.new_arr is not None:
-        price = f"{money(r.new_arr)} ({r.price_increase_pct:+g}% on {money(r.arr)})"
+        price = f"{dollars(r.new_arr)} ({r.price_increase_pct:+g}% on {dollars(r.arr)})"
     notice = "unknown (no notice_days on record)"
     if r.notice_deadline is not None:
         when = in_days(r.notice_deadline, r.as_of)
         notice = f"{r.notice_deadline} ({r.notice_days} days' notice; {when})"
     auto = {True: "yes", False: "no", None: "unknown"}[r.auto_renew]
     term = f"{r.term_months} months" if r.term_months else "not whole months"
-    facts = md_table(
+    facts = table(
         ("", ""),
         (
             ("Renewal date", f"**{r.renewal_date}** ({in_days(r.renewal_date, r.as_of)})"),
             ("Notice deadline", notice),
             ("Auto-renew", auto),
-            ("ARR today", money(r.arr)),
+            ("ARR today", dollars(r.arr)),
             ("Price at renewal", price),
             ("Term", f"{term} (contract {r.contract_id})"),
             ("Renewal bucket", BUCKET_LABEL[r.risk.bucket]),
@@ -213,10 +176,8 @@ def _timeline(r: RenewalPrepResult) -> str:
         )
     rows.append((r.renewal_date, 2, ("day 0", r.renewal_date, "**Renewal date**", "", "", "")))
     rows.sort(key=lambda x: (x[0], x[1]))
-    table = md_table(
-        ("day", "date", "step", "owner", "with", "status"), (row for _, _, row in rows)
-    )
-    return "## Renewal timeline\n\n" + table
+    steps = table(("day", "date", "step", "owner", "with", "status"), (row for _, _, row in rows))
+    return "## Renewal timeline\n\n" + steps
 
 
 def _step_row(s: Step) -> tuple[object, ...]:
@@ -290,9 +251,9 @@ def _contact(ref: ContactRef | None, status: str | None) -> str:
 
 def _value(value: ValueSummary) -> str:
     parts = ["## Value summary", ("**Renewal risk:** " if value.risk else "") + value.statement]
-    table = value_rows(value)
-    if table:
-        parts.append(table)
+    rows = value_rows(value)
+    if rows:
+        parts.append(rows)
     if value.achieved_goals:
         parts.append("Goals achieved:\n\n" + bullets(value.achieved_goals))
     if value.open_goals:

@@ -1,44 +1,22 @@
 """Render a save plan (`csm save`) as Markdown: deadlines first, then the plan section by section.
 
-Also holds the Markdown pieces the business case shares: the data-gaps section, an e-mail as
-a quote block, and `safe` for text that came from the data (quoted, never a placeholder).
+Also holds the pieces the business case shares: an e-mail as a quote block, and the health
+phrase (`tier_phrase`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date
 
 from agent.render.common import TIER_LABEL, money
+from agent.render.markdown import blockquote, gaps_markdown, safe, table
 from tools.plans.save import SaveResult, Step
 from tools.roi import Benchmark
-from tools.types import Gap
-
-_BRACKETS = str.maketrans({"[": "(", "]": ")", "{": "(", "}": ")"})
-
-
-def safe(text: str | None) -> str:
-    """Return text from the data with brackets and braces made round (never a placeholder)."""
-    return (text or "").translate(_BRACKETS)
-
-
-def gaps_markdown(gaps: Sequence[Gap]) -> list[str]:
-    """Render the data gaps section: signal, detail, what needed it, where it lives, who to ask."""
-    lines = ["## Data gaps", ""]
-    if not gaps:
-        return [*lines, "None: every input this document needs is on record."]
-    for g in gaps:
-        detail = f": {safe(g.detail)}" if g.detail else ""
-        lines.append(
-            f"- **{g.signal}**{detail} — needed for {g.needed_for}; lives in {g.source}; "
-            f"ask {g.ask}"
-        )
-    return lines
 
 
 def email_markdown(title: str, subject: str, body: str) -> list[str]:
     """Render an e-mail under a bold title as a quote block."""
-    quoted = [f"> {line}" if line else ">" for line in body.splitlines()]
+    quoted = blockquote(body).splitlines()
     return [f"**{title}**", "", f"> **Subject:** {subject}", ">", *quoted]
 
 
@@ -62,7 +40,7 @@ def to_markdown(result: SaveResult) -> str:
         _calendar(result),
         _approvals(result),
         _past(result),
-        gaps_markdown(result.gaps),
+        [gaps_markdown(result.gaps, count=False)],
     ]
     return "\n".join("\n".join(p) + "\n" for p in parts if p).rstrip() + "\n"
 
@@ -111,8 +89,7 @@ def _why(r: SaveResult) -> list[str]:
         beside = "; ".join(f"{a.reason} ({', '.join(a.signals)})" for a in r.reason.also)
         lines[-1] += f" The signals also point to: {beside}."
     if r.signals:
-        lines += ["", "| signal | evidence |", "|---|---|"]
-        lines += [f"| {s.kind} | {safe(s.evidence).replace('|', '/')} |" for s in r.signals]
+        lines += ["", table(("signal", "evidence"), ((s.kind, s.evidence) for s in r.signals))]
     if r.weak_dimensions:
         lines += ["", "Weak health dimensions (below 4 of 10), weakest first:", ""]
         for d in r.weak_dimensions:
@@ -241,9 +218,8 @@ def _calendar(r: SaveResult) -> list[str]:
     if r.fixes:
         add(r.fixes[0].due, "two-week fixes due")
     add(r.drop_dead.date, "drop-dead date: decide, or stop investing")
-    lines = ["## Calendar", "", "| date | what |", "|---|---|"]
-    lines += [f"| {d} | {'; '.join(events[d])} |" for d in sorted(events)]
-    return lines
+    rows = [(d, "; ".join(events[d])) for d in sorted(events)]
+    return ["## Calendar", "", table(("date", "what"), rows)]
 
 
 def _approvals(r: SaveResult) -> list[str]:

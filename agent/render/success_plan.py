@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from agent.render.common import TIER_LABEL, money, num, pct
-from agent.render.onboarding import gaps_markdown, join, table, title_block
+from agent.render.markdown import gaps_markdown, join, table, title_block
 from tools.plans.onboarding_text import defuse
 from tools.plans.success_plan import Objective, Stakeholder, SuccessPlanResult
 
