@@ -17,6 +17,7 @@ from agent.cli.app import (
     Json,
     app,
     emit,
+    emit_markdown,
     friendly_errors,
     parse_date,
     today,
@@ -235,7 +236,7 @@ def winback(account: AccountArg, as_of: AsOf = None, json: Json = False) -> None
 
     Example: csm winback "Initech"
     """
-    from agent.render.winback import render_winback
+    from agent.render.winback import to_markdown
     from tools.winback import winback as winback_tool
 
     day = _as_of(as_of)
@@ -244,7 +245,7 @@ def winback(account: AccountArg, as_of: AsOf = None, json: Json = False) -> None
         result = winback_tool(data, account_id, day)
     except ValueError as err:
         raise CliError(str(err), 2) from None
-    emit(result, render_winback, json)
+    emit_markdown(result, to_markdown, json)
 
 
 @app.command()

@@ -220,9 +220,16 @@ HUMAN = [
     "scan --all",
     "portfolio",
     "cohorts",
-    "winback cogswell",
     "backtest",
 ]
+# documents (winback, save, qbr, ...) print raw Markdown when piped, for pasting: no width rule
+
+
+def test_winback_prints_a_markdown_plan_when_piped(demo_env):
+    text = out("winback", "cogswell", "--as-of", AS_OF)
+    assert text.startswith("# Win-back plan: Cogswell Cogs\n")
+    assert "| Days since churn | 20 |" in text
+    assert text.count("## E-mail ") == 3
 
 
 @pytest.mark.parametrize("columns", [100, 120])

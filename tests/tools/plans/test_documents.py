@@ -85,3 +85,15 @@ def test_the_portfolio_documents_are_fully_filled_too(demo):
     ):
         assert unfilled(text) == []
         assert len(text.splitlines()) > 10
+
+
+def test_every_churned_demo_account_gets_a_filled_winback_plan(demo):
+    from agent.render.winback import to_markdown
+    from tools.winback import winback
+
+    churned = [a for a in demo.accounts.values() if a.account.is_churned_on(DEMO_AS_OF)]
+    assert len(churned) >= 5
+    for data in churned:
+        text = to_markdown(winback(demo, data.account_id, DEMO_AS_OF))
+        assert unfilled(text) == [], data.account_id
+        assert text.count("## E-mail ") == 3
