@@ -45,6 +45,9 @@ class Turn(BaseModel):
     text: str
     commands: list[str] = Field(default_factory=list, description="commands run that turn")
     account_ids: list[str] = Field(default_factory=list, description="accounts it was about")
+    calls: list[Call] = Field(
+        default_factory=list, description="the calls run that turn, accounts resolved to ids"
+    )
 
 
 class ToolRun(BaseModel):

@@ -113,6 +113,5 @@ def test_a_bad_setting_is_one_clear_line_not_a_traceback(monkeypatch):
     result = runner.invoke(app, ["score", "Acme Corp"])
     assert result.exit_code == 2
     assert result.output.strip() == (
-        "Error: invalid setting: CSM_EMBEDDINGS: Input should be 'local' or 'openai' "
-        "(got 'bogus')"
+        "Error: invalid setting: CSM_EMBEDDINGS: Input should be 'local' or 'openai' (got 'bogus')"
     )
