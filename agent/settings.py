@@ -66,6 +66,11 @@ class Settings(BaseSettings):
     llm_max_attempts: int = Field(
         default=3, ge=1, description="attempts per LLM request on 429/5xx/timeouts (with jitter)"
     )
+    user: str | None = Field(
+        default=None,
+        description="who is talking (CSM_USER): the actor and confirmer in the CRM audit log; "
+        "default: the login name",
+    )
 
     @field_validator("home", mode="after")
     @classmethod

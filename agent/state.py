@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import getpass
 import operator
-import os
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Annotated, Any, Literal
@@ -19,9 +18,11 @@ Decision = Literal["yes", "no", "unclear"]
 
 
 def default_user() -> str:
-    """Return who is talking: $CSM_USER, else the login name."""
+    """Return who is talking: $CSM_USER (agent.settings), else the login name."""
+    from agent.settings import get_settings
+
     try:
-        return os.environ.get("CSM_USER") or getpass.getuser()
+        return get_settings().user or getpass.getuser()
     except Exception:  # noqa: BLE001  (no login name in some containers)
         return "csm"
 
