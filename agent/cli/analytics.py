@@ -33,7 +33,7 @@ OptionalAccount = Annotated[
 USAGE_DAYS = {
     "score": 90 + 60 + 1,  # trend 90 days back, each score needs 60 days of logins
     "churn": 60,  # usage_collapse: last 30 vs 30 before; silence: 45
-    "scan": 7 + 63 + 7,  # this week vs the 8 before, and tier moves since 7 days ago
+    "scan": 7 + 60,  # tier moves: a score 7 days ago needs the 60 days before it (covers 7 + 56)
     "renewals": 184 + 60 + 1,  # monthly health trend: 6 months back (<= 184 days), 60 days each
     "expansion": 120 + 1,  # usage now vs the same window 90 days earlier
     "portfolio": 180 + 60 + 1,
