@@ -108,8 +108,9 @@ class LoginCount(NamedTuple):
 
 def logins_in(usage: list[UsageDay], start: date, end: date) -> LoginCount:
     """Sum the known logins of the usage rows dated in [start, end] and count their days."""
-    known = {u.date: u.logins for u in usage_between(usage, start, end) if u.logins is not None}
-    return LoginCount(sum(known.values()), len(known), (end - start).days + 1, start, end)
+    # one row per account and day (the store's key), so counting rows counts days
+    known = [u.logins for u in usage_between(usage, start, end) if u.logins is not None]
+    return LoginCount(sum(known), len(known), (end - start).days + 1, start, end)
 
 
 def falls_below(current: LoginCount, previous: LoginCount, ratio: float) -> bool | None:

@@ -366,7 +366,8 @@ def _feature_triggers(
             f"(last 28 days vs 28 before; portfolio {t.change:+.0%})",
         )
         for t in declining
-        if account_id in t.accounts
+        # the same test that put the account in t.accounts, without searching that list
+        if t.feature in own and _fell(*own[t.feature])
     ]
 
 
