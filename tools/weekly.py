@@ -35,6 +35,7 @@ most in the direction of the move.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 from typing import Literal
 
@@ -502,14 +503,21 @@ def _moved_most(cur: HealthResult, old: HealthResult, *, worse: bool) -> tuple[s
 
 
 def weekly_scan(
-    portfolio: PortfolioData, as_of: date | None = None, show_all: bool = False
+    portfolio: PortfolioData,
+    as_of: date | None = None,
+    show_all: bool = False,
+    *,
+    week_ago: Callable[[], Mapping[str, HealthResult]] | None = None,
 ) -> WeeklyScanResult:
     """Run the weekly health scan of commands.md over every active account.
 
     Args:
-        portfolio: the loaded portfolio (the last 63 days of usage are needed).
+        portfolio: the loaded portfolio (the last 67 days of usage are needed).
         as_of: the point in time (default the portfolio's as_of).
         show_all: also return every qualifying account and every pattern candidate.
+        week_ago: returns the health scores of 7 days before as_of, when the caller has them
+            computed elsewhere (the CLI scores them in a second process while this runs);
+            default: score them here.
     """
     day = resolve_as_of(portfolio, as_of)
     gaps = Gaps(portfolio.workspace)
@@ -534,7 +542,7 @@ def weekly_scan(
     if not tickets_known:
         gaps.add("tickets", "scan: ticket_backlog", detail="no ticket rows in the portfolio")
     now = score_portfolio(portfolio, day)
-    then = score_portfolio(portfolio, day - timedelta(days=7))
+    then = week_ago() if week_ago else score_portfolio(portfolio, day - timedelta(days=7))
     for h in now.values():
         if h.tier == "unknown":
             gaps.extend(h.gaps)

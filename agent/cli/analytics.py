@@ -201,7 +201,9 @@ def scan(
 
     Example: csm scan            csm scan --all
     """
+    from agent.cli.parallel import alongside
     from agent.render.weekly import render_weekly
+    from tools.health import score_portfolio
     from tools.weekly import weekly_scan
 
     day = _as_of(as_of)
@@ -211,7 +213,9 @@ def scan(
         skip=NOT_READ["scan"],
         feature_days=56,  # declining features: the last 4 weeks vs the 4 before
     )
-    emit(weekly_scan(data, day, show_all=show_all), render_weekly, json)
+    # tier moves need every score of 7 days ago too: computed on the other core meanwhile
+    week_ago = alongside(lambda: score_portfolio(data, day - timedelta(days=7)), len(data.accounts))
+    emit(weekly_scan(data, day, show_all=show_all, week_ago=week_ago), render_weekly, json)
 
 
 @app.command()
