@@ -19,6 +19,19 @@ if TYPE_CHECKING:
 # --- documents (agent/cli/plans_*.py) --------------------------------------------------------
 
 
+def _with_citations(
+    document: str, result: BaseModel, account_id: str, ctx: RunContext
+) -> BaseModel:
+    """Attach the account's notes closest to the document's topic (agent.citations).
+
+    The result keeps its type and keys and gains `cited_notes` (untrusted quotes, best
+    first; none when the notes index is missing, empty or unusable).
+    """
+    from agent.citations import TOPICS, cite_notes, cited
+
+    return cited(result, cite_notes(account_id, TOPICS[document], ctx.as_of))
+
+
 def onboarding(args: AccountArgs, ctx: RunContext) -> BaseModel:
     """Build the dated 90-day onboarding plan (usage read back to the account's day 0)."""
     from agent.cli.plans_onboarding import NOT_READ, ONBOARDING_MAX_DAYS
@@ -53,7 +66,7 @@ def handoff(args: AccountArgs, ctx: RunContext) -> BaseModel:
     from tools.plans.handoff import build_handoff
 
     data, account_id = one_account(ctx, args.account, 1, skip=NOT_READ["handoff"])
-    return build_handoff(data, account_id, ctx.as_of)
+    return _with_citations("handoff", build_handoff(data, account_id, ctx.as_of), account_id, ctx)
 
 
 def qbr(args: AccountArgs, ctx: RunContext) -> BaseModel:
@@ -61,7 +74,7 @@ def qbr(args: AccountArgs, ctx: RunContext) -> BaseModel:
     from tools.plans.qbr import USAGE_DAYS, build_qbr
 
     data, account_id = one_account(ctx, args.account, USAGE_DAYS)
-    return build_qbr(data, account_id, ctx.as_of)
+    return _with_citations("qbr", build_qbr(data, account_id, ctx.as_of), account_id, ctx)
 
 
 def renewal(args: AccountArgs, ctx: RunContext) -> BaseModel:
@@ -70,7 +83,8 @@ def renewal(args: AccountArgs, ctx: RunContext) -> BaseModel:
     from tools.plans.renewal_prep import build_renewal_prep
 
     data, account_id = one_account(ctx, args.account, RENEWAL_DAYS, skip=RENEWAL_SKIP)
-    return build_renewal_prep(data, account_id, ctx.as_of)
+    result = build_renewal_prep(data, account_id, ctx.as_of)
+    return _with_citations("renewal", result, account_id, ctx)
 
 
 def renewal_package(args: AccountArgs, ctx: RunContext) -> BaseModel:
@@ -90,7 +104,7 @@ def save(args: AccountArgs, ctx: RunContext) -> BaseModel:
     from tools.plans.save import build_save
 
     data, account_id = one_account(ctx, args.account, SAVE_USAGE_DAYS, skip=NOT_READ["save"])
-    return build_save(data, account_id, ctx.as_of)
+    return _with_citations("save", build_save(data, account_id, ctx.as_of), account_id, ctx)
 
 
 def business_case(args: AccountArgs, ctx: RunContext) -> BaseModel:

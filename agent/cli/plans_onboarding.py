@@ -99,9 +99,12 @@ def handoff(account: AccountArg, as_of: AsOf = None, json: Json = False) -> None
 
     Example: csm handoff "Acme Corp"
     """
+    from agent.citations import TOPICS, cite_notes, cited, with_notes
     from agent.render.handoff import to_markdown
     from tools.plans.handoff import build_handoff
 
     day = as_of or today()
     data, account_id = portfolio(day, usage_days=1, account=account, skip=NOT_READ["handoff"])
-    emit_markdown(build_handoff(data, account_id, day), to_markdown, json)
+    result = build_handoff(data, account_id, day)
+    cites = cite_notes(result.account_id, TOPICS["handoff"], day)
+    emit_markdown(cited(result, cites), with_notes(to_markdown), json)

@@ -50,6 +50,7 @@ def qbr(
 
     Example: csm qbr "Acme Corp" --deck acme-qbr.pptx --chart acme-usage.png
     """
+    from agent.citations import TOPICS, cite_notes, cited, with_notes
     from agent.render.qbr import to_markdown
     from tools.plans.qbr import USAGE_DAYS, build_qbr
 
@@ -63,7 +64,8 @@ def qbr(
     except ValueError as err:
         raise CliError(str(err), 2) from None
     written = _write_files(result, deck_path, chart_path)
-    emit_markdown(result, to_markdown, json)
+    cites = cite_notes(result.account_id, TOPICS["qbr"], day)
+    emit_markdown(cited(result, cites), with_notes(to_markdown), json)
     for what, path in written:
         typer.echo(f"{what} written to {path}", err=json)
 

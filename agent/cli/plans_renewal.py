@@ -39,6 +39,7 @@ def renewal(account: AccountArg, as_of: AsOf = None, json: Json = False) -> None
 
     Example: csm renewal "Acme Corp"
     """
+    from agent.citations import TOPICS, cite_notes, cited, with_notes
     from agent.render.renewal_prep import to_markdown
     from tools.plans.renewal_prep import build_renewal_prep
 
@@ -48,7 +49,8 @@ def renewal(account: AccountArg, as_of: AsOf = None, json: Json = False) -> None
         result = build_renewal_prep(data, account_id, day)
     except ValueError as err:
         raise CliError(str(err), 2) from None
-    emit_markdown(result, to_markdown, json)
+    cites = cite_notes(result.account_id, TOPICS["renewal"], day)
+    emit_markdown(cited(result, cites), with_notes(to_markdown), json)
 
 
 @app.command("renewal-package")

@@ -38,6 +38,7 @@ def save(account: AccountArg, as_of: AsOf = None, json: Json = False) -> None:
     and what needs leadership approval.
     Example: csm save "Acme Corp" --as-of 2026-11-23
     """
+    from agent.citations import TOPICS, cite_notes, cited, with_notes
     from agent.render.save import to_markdown
     from tools.plans.save import build_save
 
@@ -49,7 +50,8 @@ def save(account: AccountArg, as_of: AsOf = None, json: Json = False) -> None:
         result = build_save(data, account_id, day)
     except ValueError as err:
         raise CliError(str(err), 2) from None
-    emit_markdown(result, to_markdown, json)
+    cites = cite_notes(result.account_id, TOPICS["save"], day)
+    emit_markdown(cited(result, cites), with_notes(to_markdown), json)
 
 
 @app.command("business-case")
