@@ -62,7 +62,10 @@ def _markdown(module: str, func: str = "to_markdown") -> Callable[[Any], str]:
     """Return a renderer calling `module.func(result)`, which returns Markdown."""
 
     def render(result: Any) -> str:  # noqa: ANN401
-        return getattr(importlib.import_module(module), func)(result)
+        from agent.citations import with_notes
+
+        # results the runners gave `cited_notes` get the "Notes this draws on" section
+        return with_notes(getattr(importlib.import_module(module), func))(result)
 
     return render
 
