@@ -107,11 +107,13 @@ class Session:
         checkpointer: Any = None,  # noqa: ANN401
         store: Any = None,  # noqa: ANN401  (a memory.store.Store)
         offline: bool = False,
+        backend: str | None = None,
     ) -> None:
         """Open a thread (a new one without `thread_id`) as of `as_of` for `user`.
 
         Without a checkpointer, the configured one is opened (and closed by `close`); with
         no planner and composer, `default_models` (or `offline_models` when `offline`).
+        Confirmed writes go to the CRM backend `backend` (default: the CSM_CRM setting).
         """
         from agent.graph import build_graph
 
@@ -129,8 +131,14 @@ class Session:
             models = offline_models if offline else default_models
             default_planner, default_composer = models(self.as_of)
             planner, composer = planner or default_planner, composer or default_composer
+        from agent.settings import get_settings as _settings
+
         self.graph = build_graph(
-            planner, composer, checkpointer, store=(lambda: store) if store else None
+            planner,
+            composer,
+            checkpointer,
+            store=(lambda: store) if store else None,
+            backend=backend or _settings().crm,
         )
 
     @property

@@ -72,6 +72,75 @@ class Settings(BaseSettings):
         "default: the login name",
     )
 
+    crm: str = Field(
+        default="local",
+        description="the CRM confirmed writes go to (CSM_CRM): `local` (a table in the store), "
+        "`hubspot` or `salesforce`",
+    )
+
+    # --- Slack (connectors/slack) ---------------------------------------------------------
+    slack_bot_token: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SLACK_BOT_TOKEN", "slack_bot_token"),
+        description="the Slack app's bot token, xoxb-... (env SLACK_BOT_TOKEN)",
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "slack_signing_secret"),
+        description="the Slack app's signing secret, checks every request (env "
+        "SLACK_SIGNING_SECRET)",
+    )
+    slack_app_token: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SLACK_APP_TOKEN", "slack_app_token"),
+        description="the app-level token, xapp-..., for Socket Mode (env SLACK_APP_TOKEN)",
+    )
+    slack_api_url: str | None = Field(
+        default=None,
+        description="base URL of the Slack Web API (CSM_SLACK_API_URL), for GovSlack or a "
+        "test server; default https://slack.com/api/",
+    )
+    slack_admins: str = Field(
+        default="",
+        description="comma-separated Slack user ids or e-mails who see every account and may "
+        "approve any write (CSM_SLACK_ADMINS)",
+    )
+
+    # --- source connectors (connectors/hubspot, salesforce, zendesk, stripe) ---------------
+    hubspot_token: SecretStr | None = Field(
+        default=None, description="HubSpot private-app token (CSM_HUBSPOT_TOKEN)"
+    )
+    hubspot_url: str = Field(
+        default="https://api.hubapi.com",
+        description="HubSpot API base URL (CSM_HUBSPOT_URL), for a sandbox or a proxy",
+    )
+    salesforce_token: SecretStr | None = Field(
+        default=None, description="Salesforce OAuth access token (CSM_SALESFORCE_TOKEN)"
+    )
+    salesforce_url: str | None = Field(
+        default=None,
+        description="the Salesforce instance URL, e.g. https://acme.my.salesforce.com "
+        "(CSM_SALESFORCE_URL)",
+    )
+    zendesk_token: SecretStr | None = Field(
+        default=None, description="Zendesk API token (CSM_ZENDESK_TOKEN)"
+    )
+    zendesk_email: str | None = Field(
+        default=None,
+        description="the Zendesk agent e-mail the API token belongs to (CSM_ZENDESK_EMAIL)",
+    )
+    zendesk_url: str | None = Field(
+        default=None,
+        description="the Zendesk account URL, e.g. https://acme.zendesk.com (CSM_ZENDESK_URL)",
+    )
+    stripe_key: SecretStr | None = Field(
+        default=None, description="Stripe secret or restricted key (CSM_STRIPE_KEY)"
+    )
+    stripe_url: str = Field(
+        default="https://api.stripe.com",
+        description="Stripe API base URL (CSM_STRIPE_URL)",
+    )
+
     @field_validator("home", mode="after")
     @classmethod
     def _expand_home(cls, value: Path) -> Path:
