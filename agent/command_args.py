@@ -120,6 +120,29 @@ class LogNoteArgs(AccountArgs):
     )
 
 
+Document = Literal[
+    "save",
+    "renewal",
+    "renewal_package",
+    "success_plan",
+    "qbr",
+    "handoff",
+    "onboarding",
+    "business_case",
+    "winback",
+]
+"""The documents csm builds for one account that can be logged to the CRM as a note."""
+
+
+class LogPlanArgs(AccountArgs):
+    """A document csm builds for an account, to log on it as a CRM note (after a yes)."""
+
+    document: Document = Field(
+        description="Which document: save (save plan), renewal (renewal prep), "
+        "renewal_package, success_plan, qbr, handoff, onboarding, business_case, winback."
+    )
+
+
 class TaskArgs(AccountArgs):
     """A task to create on an account (staged; written only after the user's yes)."""
 

@@ -18,6 +18,7 @@ from agent.command_args import (
     AccountArgs,
     HealthPushArgs,
     LogNoteArgs,
+    LogPlanArgs,
     NoArgs,
     NrrArgs,
     OptionalAccountArgs,
@@ -54,6 +55,8 @@ class RunContext:
     as_of: date
     store: Store
     user: str = "csm"
+    book: str | None = None
+    """Only the accounts this CSM owns (accounts.csm, any case) exist; None = all."""
     _names: dict[str, str] | None = field(default=None, repr=False)
     _workspace: WorkspaceProfile | None = field(default=None, repr=False)
 
@@ -66,7 +69,8 @@ class RunContext:
         if self._names is None:
             from memory.read import account_names
 
-            self._names = account_names(self.store.engine)
+            engine = self.store.engine
+            self._names = account_names(engine) if self.book is None else _book(engine, self.book)
         if not self._names:
             raise CommandError(NO_PORTFOLIO)
         return self._names
@@ -100,6 +104,8 @@ class RunContext:
 
         self.names()
         ids = [account_id] if account_id is not None and not whole else None
+        if ids is None and self.book is not None and account_id is None:
+            ids = list(self.names())  # a portfolio command sees the book only
         return load_portfolio(
             self.store.engine,
             self.as_of,
@@ -109,6 +115,19 @@ class RunContext:
             skip=skip,
             feature_days=feature_days,
         )
+
+
+def _book(engine: Any, book: str) -> dict[str, str]:  # noqa: ANN401  (an Engine)
+    """Return id -> name of the accounts whose owner (accounts.csm) is `book`, ignoring case."""
+    from sqlalchemy import func, select
+
+    from memory.models import Account
+
+    stmt = select(Account.account_id, Account.name).where(
+        func.lower(Account.csm) == book.strip().lower()
+    )
+    with engine.connect() as conn:
+        return dict(conn.execute(stmt).all())
 
 
 def one_account(
@@ -188,7 +207,7 @@ def nrr(args: NrrArgs, ctx: RunContext) -> BaseModel:
         raise CommandError(f"the period start ({start}) must be before its end ({end})")
     if end > ctx.as_of:
         raise CommandError(f"the period end ({end}) is after the as-of date ({ctx.as_of})")
-    data = RunContext(end, ctx.store, ctx.user).load(1, skip=NOT_READ["nrr"])
+    data = RunContext(end, ctx.store, ctx.user, ctx.book).load(1, skip=NOT_READ["nrr"])
     return nrr_tool(data, start, end)
 
 
@@ -245,6 +264,38 @@ def log_note(args: LogNoteArgs, ctx: RunContext) -> BaseModel:
 
     data, account_id = one_account(ctx, args.account, 1, skip=ALL_OPTIONAL)
     return stage_note(data, account_id, args.text, ctx.as_of, author=ctx.user)
+
+
+def log_plan(args: LogPlanArgs, ctx: RunContext) -> BaseModel:
+    """Stage a note holding a document csm builds (save plan, renewal prep, ...); no write.
+
+    The note's text is the document's deterministic Markdown, exactly as `csm DOCUMENT
+    ACCOUNT` prints it: every number in it comes from the tools. A document longer than a
+    CRM note may hold is cut at a line, with a last line saying how to see all of it.
+    """
+    from agent.commands import get_command
+    from tools.crm import CRM_TEXT_LIMIT, stage_note
+
+    data, account_id = one_account(ctx, args.account, 1, skip=ALL_OPTIONAL)
+    cmd = get_command(args.document)
+    result = cmd.run(cmd.args.model_validate({"account": account_id}), ctx)
+    command = args.document.replace("_", "-")
+    text = fit_note(cmd.render_text(result), CRM_TEXT_LIMIT, f"csm {command} {account_id}")
+    return stage_note(data, account_id, text, ctx.as_of, author=ctx.user)
+
+
+def fit_note(text: str, limit: int, command: str) -> str:
+    """Return `text` whole when it fits in `limit` characters, else cut at a line end.
+
+    The cut text ends with a line saying it was shortened and which command prints it all.
+    """
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    tail = f"\n\n(Shortened to fit a CRM note; the full document: `{command}`.)"
+    head = text[: limit - len(tail)]
+    cut = head.rfind("\n")
+    return (head[:cut] if cut > 0 else head).rstrip() + tail
 
 
 def create_task(args: TaskArgs, ctx: RunContext) -> BaseModel:

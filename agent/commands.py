@@ -215,6 +215,12 @@ _ALL = [
     _cmd("log_note", "Stage a note on an account, text verbatim as the user dictated it. "
          "Nothing is written until the user answers yes to the exact summary shown.",
          a.LogNoteArgs, r.log_note, _staged, "Log a note on Acme Corp: TEXT", "write"),
+    _cmd("log_plan", "Stage a note on an account holding a document csm builds for it "
+         "(save plan, renewal prep, renewal package, success plan, QBR, handoff, onboarding "
+         "plan, business case, win-back plan), its text exactly as the tools wrote it. "
+         "Nothing is written until the user answers yes.",
+         a.LogPlanArgs, r.log_plan, _staged, "Log the save plan for Acme Corp to the CRM",
+         "write"),
     _cmd("create_task", "Stage a task on an account with a due date (YYYY-MM-DD, not before "
          "as-of). Nothing is written until the user answers yes.",
          a.TaskArgs, r.create_task, _staged, "Create a task for Acme Corp: TEXT due 2026-12-01",

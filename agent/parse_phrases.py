@@ -240,5 +240,32 @@ WRITE_HEALTH = [
 ]
 """Requests to push an account's computed health to the CRM (no account: the thread's)."""
 
+DOCUMENTS = (
+    "save",
+    "renewal",
+    "renewal_package",
+    "success_plan",
+    "qbr",
+    "handoff",
+    "onboarding",
+    "business_case",
+    "winback",
+)
+"""The documents that can be logged to the CRM as a note (agent.command_args.Document)."""
+
+_DOC_TOPICS = "|".join(
+    f"(?P<{name}>{topic})" for name, topic in ACCOUNT_TOPICS if name in DOCUMENTS
+)
+WRITE_PLAN = re.compile(
+    r"^(?:please\s+)?(?:log|add|write|record|put|save|post|push|attach|copy|send|file)\s+"
+    r"(?:(?:a|an|the|this|that|our|my)\s+)?"
+    rf"(?:(?P<pronoun>it|that|this|them|that plan|this plan|the plan)|{_DOC_TOPICS})"
+    r"(?:\s+(?:for|on|of|about|with)\s+(?P<account>.+?))?"
+    r"\s+(?:to|in|into|on)\s+(?:the\s+)?crm(?:\s+as\s+(?:a\s+)?note)?$",
+    re.IGNORECASE,
+)
+"""Requests to log a document csm builds ("log the save plan for Acme to the CRM", "log it
+to the CRM" after one) as a CRM note."""
+
 DUE_TAIL = re.compile(r"[\s,;.(]+due\s+(?P<due>[^()]+?)\)?[\s.!]*$", re.IGNORECASE)
 """A due date at the end of a task's text ("... due Friday")."""

@@ -25,6 +25,7 @@ from agent.parse_dates import parse_date
 from agent.parse_phrases import (
     ACCOUNT_SENTENCES,
     ACCOUNT_TOPICS,
+    DOCUMENTS,
     DUE_TAIL,
     EITHER,
     NOTES_PHRASES,
@@ -32,6 +33,7 @@ from agent.parse_phrases import (
     PROFILE,
     WRITE_HEALTH,
     WRITE_NOTE,
+    WRITE_PLAN,
     WRITE_TASK,
     account_templates,
     bare_topic,
@@ -79,7 +81,7 @@ class OfflinePlanner:
         raw = text.strip()
         if not raw:
             return _unsupported()
-        write = self._write(raw, focus_account)
+        write = self._write(raw, focus_account, history)
         if write is not None:
             return write
         t = _tidy(raw)
@@ -130,7 +132,7 @@ class OfflinePlanner:
 
     # --- writes --------------------------------------------------------------------------------
 
-    def _write(self, raw: str, focus: str | None) -> Plan | None:
+    def _write(self, raw: str, focus: str | None, history: list[Turn]) -> Plan | None:
         """Plan a CRM write request, or None when `raw` is not one.
 
         The head (before the first ":") says what to write and where; the body after it is
@@ -148,6 +150,8 @@ class OfflinePlanner:
         for pattern in WRITE_HEALTH:
             if m := pattern.match(whole):
                 return _account_call("push_health", m.groupdict().get("account"), focus, {})
+        if m := WRITE_PLAN.match(whole):
+            return _plan_note(m, focus, history)
         return None
 
     def _task(self, head: re.Match[str], colon: str, body: str, focus: str | None) -> Plan:
@@ -230,6 +234,21 @@ def _account_call(
         example = get_command(name).example
         return Plan(clarify=f'Which account? Name it, e.g. "{example}".')
     return _call(name, {"account": account, **extra})
+
+
+def _plan_note(m: re.Match[str], focus: str | None, history: list[Turn]) -> Plan | None:
+    """Plan logging a document as a CRM note: the one named, or ("log it") the last one built."""
+    named = [k for k, v in m.groupdict().items() if v and k not in ("pronoun", "account")]
+    if named:
+        return _account_call("log_plan", m["account"], focus, {"document": named[0]})
+    for call in reversed([c for turn in history for c in turn.calls]):
+        if call.name in DOCUMENTS and call.args.get("account"):
+            account = m["account"] or call.args["account"]
+            return _account_call("log_plan", account, focus, {"document": call.name})
+    return Plan(
+        clarify="Which document should I log? Say which, e.g. "
+        f'"{get_command("log_plan").example}" (also renewal prep, success plan, QBR, handoff).'
+    )
 
 
 def _last_calls(history: list[Turn]) -> list[Call]:

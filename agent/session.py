@@ -108,18 +108,21 @@ class Session:
         store: Any = None,  # noqa: ANN401  (a memory.store.Store)
         offline: bool = False,
         backend: str | None = None,
+        book: str | None = None,
     ) -> None:
         """Open a thread (a new one without `thread_id`) as of `as_of` for `user`.
 
         Without a checkpointer, the configured one is opened (and closed by `close`); with
         no planner and composer, `default_models` (or `offline_models` when `offline`).
         Confirmed writes go to the CRM backend `backend` (default: the CSM_CRM setting).
+        With `book` (a CSM owner, accounts.csm), only that CSM's accounts are visible.
         """
         from agent.graph import build_graph
 
         self.thread_id = thread_id or uuid.uuid4().hex[:12]
         self.as_of = as_of or date.today()
         self.user = user or default_user()
+        self.book = book
         self._own_saver = checkpointer is None
         if checkpointer is None:
             from agent.checkpoint import open_checkpointer
@@ -155,7 +158,7 @@ class Session:
         from langgraph.types import Command
 
         resuming = self.awaiting_confirmation()
-        context = Context(as_of=self.as_of, user=self.user)
+        context = Context(as_of=self.as_of, user=self.user, book=self.book)
         payload: Any = Command(resume=text) if resuming else {"text": text}
         # A turn is saved when it ends or pauses ("exit"), not after every step: a crash
         # mid-turn loses only that turn, and a confirmed write replayed after one is not

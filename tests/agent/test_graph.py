@@ -348,3 +348,30 @@ def test_an_ungrounded_model_answer_is_replaced_by_the_tools_rendering(demo_copy
         values = c.graph.get_state(c.config).values
     assert reply.text == reply.runs[0].text.rstrip()
     assert values["source"] == "fallback" and values["violations"]
+
+
+def test_log_a_save_plan_to_the_crm_writes_the_plan_once_after_yes(written):
+    with chat(user="dana") as c:
+        c.send("Score Acme Corp")
+        asked = c.send("log a save plan to the CRM")
+        change = asked.pending["change"]
+        assert (change["kind"], change["account_id"]) == ("note", "acme")
+        # the note is the save plan exactly as `csm save acme` renders it, shown before writing
+        assert change["payload"]["text"].startswith("# Save play: Acme Corp")
+        quoted = "\n".join(f"> {line}".rstrip() for line in change["payload"]["text"].splitlines())
+        assert quoted in asked.text
+        assert written() == ([], {})
+        done = c.send("yes")
+    assert done.outcome["result"] == "ok"
+    entries, kinds = written()
+    assert kinds == {"note": 1}
+    assert [(e.kind, e.account_id, e.confirmed_by) for e in entries] == [("note", "acme", "dana")]
+
+
+def test_log_it_after_a_renewal_prep_logs_the_renewal_prep(written):
+    with chat() as c:
+        c.send("Renewal prep for Acme Corp")
+        asked = c.send("log it to the CRM")
+        assert asked.pending["change"]["payload"]["text"].startswith("# Renewal prep: Acme Corp")
+        c.send("no")
+    assert written() == ([], {})

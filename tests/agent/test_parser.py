@@ -319,3 +319,46 @@ def test_capabilities_is_short_and_names_each_scope():
 )
 def test_parse_date(text, expected):
     assert parse_date(text, AS_OF) == expected
+
+
+# --- logging a document to the CRM ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("log the save plan for Acme Corp to the CRM", ("Acme Corp", "save")),
+        ("Log a save plan to the CRM", ("Acme Corp", "save")),  # the thread's account
+        ("save the renewal prep for Acme Corp in the CRM", ("Acme Corp", "renewal")),
+        ("post the QBR prep for Globex to the crm", ("Globex", "qbr")),
+        ("add the success plan to the CRM as a note", ("Acme Corp", "success_plan")),
+    ],
+)
+def test_log_a_document_to_the_crm(text, expected):
+    account, document = expected
+    assert calls(text, focus="Acme Corp") == [
+        ("log_plan", {"account": account, "document": document})
+    ]
+
+
+def test_log_it_to_the_crm_logs_the_last_document_built():
+    built = Turn(
+        role="assistant",
+        text="...",
+        commands=["save"],
+        calls=[Call(name="save", args={"account": "acme"})],
+    )
+    scored = Turn(
+        role="assistant",
+        text="...",
+        commands=["score"],
+        calls=[Call(name="score", args={"account": "acme"})],
+    )
+    assert calls("log it to the CRM", focus="acme", history=[built, scored]) == [
+        ("log_plan", {"account": "acme", "document": "save"})
+    ]
+
+
+def test_log_it_with_no_document_in_the_thread_asks_which():
+    p = plan("log it to the CRM", focus="Acme Corp")
+    assert not p.calls and p.clarify.startswith("Which document should I log?")
