@@ -48,6 +48,18 @@ def demo_db_url(tmp_path_factory) -> str:
     return url
 
 
+@pytest.fixture(scope="session")
+def demo_portfolio(demo_db_url):
+    """The demo portfolio loaded once with the default windows (read-only: share, never mutate)."""
+    from memory.read import load_portfolio
+
+    s = open_store(demo_db_url)
+    try:
+        return load_portfolio(s.engine, DEMO_AS_OF)
+    finally:
+        s.dispose()
+
+
 @pytest.fixture
 def demo_env(demo_db_url, monkeypatch) -> str:
     """Point the CLI at the demo store (read-only use)."""

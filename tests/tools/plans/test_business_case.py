@@ -19,9 +19,7 @@ from memory.read import (
     Invoice,
     RoiRow,
     Ticket,
-    load_portfolio,
 )
-from memory.store import open_store
 from memory.workspace import DiscountStep, WorkspaceProfile
 from prompts import unfilled
 from tests.conftest import DEMO_AS_OF
@@ -214,12 +212,8 @@ def test_a_churned_account_is_refused():
         _case(_account(status="churned", churned_at=date(2026, 10, 1)))
 
 
-def test_every_demo_account_renders_without_placeholders(demo_db_url):
-    store = open_store(demo_db_url)
-    try:
-        data = load_portfolio(store.engine, DEMO_AS_OF)
-    finally:
-        store.dispose()
+def test_every_demo_account_renders_without_placeholders(demo_portfolio):
+    data = demo_portfolio
     statuses = set()
     for acc in data.active_accounts():
         result = build_business_case(data, acc.account_id, DEMO_AS_OF)

@@ -12,8 +12,6 @@ import importlib
 
 import pytest
 
-from memory.read import load_portfolio
-from memory.store import open_store
 from prompts import unfilled
 from tests.conftest import DEMO_AS_OF
 
@@ -38,12 +36,9 @@ DOCUMENTS = {
 }
 
 
-@pytest.fixture(scope="module")
-def demo(demo_db_url):
-    store = open_store(demo_db_url)
-    data = load_portfolio(store.engine, DEMO_AS_OF)
-    store.dispose()
-    return data
+@pytest.fixture
+def demo(demo_portfolio):
+    return demo_portfolio
 
 
 @pytest.mark.parametrize("command", sorted(DOCUMENTS))

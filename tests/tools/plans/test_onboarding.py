@@ -10,8 +10,7 @@ from typer.testing import CliRunner
 
 from agent.cli import app
 from agent.render.onboarding import to_markdown
-from memory.read import Account, AccountData, Contact, Contract, Event, Goal, Note, load_portfolio
-from memory.store import open_store
+from memory.read import Account, AccountData, Contact, Contract, Event, Goal, Note
 from prompts import unfilled
 from tests.conftest import DEMO_AS_OF
 from tests.factories import daily_usage, portfolio
@@ -240,13 +239,9 @@ def test_placeholder_looking_data_is_defused_in_the_document():
     assert unfilled(text) == []
 
 
-@pytest.fixture(scope="module")
-def demo(demo_db_url):
-    store = open_store(demo_db_url)
-    try:
-        yield load_portfolio(store.engine, DEMO_AS_OF)
-    finally:
-        store.dispose()
+@pytest.fixture
+def demo(demo_portfolio):
+    return demo_portfolio
 
 
 def test_every_demo_account_renders_without_placeholders(demo):

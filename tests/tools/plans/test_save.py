@@ -20,9 +20,7 @@ from memory.read import (
     Invoice,
     RoiRow,
     Ticket,
-    load_portfolio,
 )
-from memory.store import open_store
 from memory.workspace import DiscountStep, WorkspaceProfile
 from prompts import unfilled
 from tests.conftest import DEMO_AS_OF
@@ -252,12 +250,8 @@ def test_markdown_states_the_deadlines_and_the_reason_basis():
     assert unfilled(text) == []
 
 
-def test_every_demo_account_renders_without_placeholders(demo_db_url):
-    store = open_store(demo_db_url)
-    try:
-        data = load_portfolio(store.engine, DEMO_AS_OF)
-    finally:
-        store.dispose()
+def test_every_demo_account_renders_without_placeholders(demo_portfolio):
+    data = demo_portfolio
     active = data.active_accounts()
     assert len(active) > 40
     for acc in active:
