@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 import tools.expansion as expansion
+import tools.expansion_signals as expansion_signals
 from memory.read import (
     Account,
     AccountData,
@@ -67,7 +68,7 @@ def no_churn(monkeypatch):
 def fake_tier(monkeypatch, tier, score=85, gaps=()):
     """Stub the health tool's tier (used by contract_anniversary)."""
     result = SimpleNamespace(tier=tier, score=score, gaps=list(gaps))
-    monkeypatch.setattr(expansion, "score_account", lambda *a, **k: result)
+    monkeypatch.setattr(expansion_signals, "score_account", lambda *a, **k: result)
 
 
 def test_plain_account_is_no_opportunity(no_churn):
