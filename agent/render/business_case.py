@@ -13,7 +13,7 @@ from agent.render.markdown import gaps_markdown, safe, table
 from agent.render.save import email_markdown, tier_phrase
 from tools.churn import ChurnSignal
 from tools.plans.business_case import BusinessCaseResult
-from tools.plans.save import Step
+from tools.plans.save_models import Step
 
 
 def to_markdown(result: BusinessCaseResult) -> str:

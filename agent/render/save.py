@@ -10,7 +10,7 @@ from datetime import date
 
 from agent.render.common import TIER_LABEL, money
 from agent.render.markdown import blockquote, gaps_markdown, safe, table
-from tools.plans.save import SaveResult, Step
+from tools.plans.save_models import SaveResult, Step
 from tools.roi import Benchmark
 
 

@@ -45,7 +45,7 @@ from tools.expansion import (
     expansion_account,
 )
 from tools.health import HealthResult, score_account
-from tools.plans.save import Message, Person, Step
+from tools.plans.save_models import Message, Person, Step
 from tools.roi import RoiResult, roi
 from tools.types import Result
 
