@@ -33,6 +33,21 @@ def store(tmp_path) -> Store:
 DEMO_AS_OF = date(2026, 11, 23)
 
 
+def server_missing(variable: str, what: str) -> None:
+    """Skip a test that needs a real server when `variable` is unset; in CI, fail it instead.
+
+    .ci/run starts the servers and sets the variables, so under CI (CI=true) a missing one
+    means the servers did not come up, and the tests that prove the team store works must
+    not pass by being skipped.
+    """
+    import os
+
+    message = f"set {variable} to {what} (.ci/run does)"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"CI: {message}, but it is unset", pytrace=False)
+    pytest.skip(message)
+
+
 @pytest.fixture(scope="session")
 def demo_db_url(tmp_path_factory) -> str:
     """Generate the demo portfolio as of DEMO_AS_OF once, import it, return the store URL."""
@@ -83,7 +98,7 @@ def pg_store():
 
     url = os.environ.get("CSM_TEST_POSTGRES_URL")
     if not url:
-        pytest.skip("set CSM_TEST_POSTGRES_URL to a scratch PostgreSQL (.ci/run does)")
+        server_missing("CSM_TEST_POSTGRES_URL", "a scratch PostgreSQL")
     base = Settings(database_url=url).database_url
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     name = f"csm_test_{uuid.uuid4().hex[:12]}"

@@ -28,6 +28,7 @@ from memory.notes import (
     open_index,
     store_documents,
 )
+from tests.conftest import server_missing
 
 UNROUTABLE = "http://127.0.0.1:9/v1"
 """The discard port on loopback: a call that escapes the mocks is refused at once."""
@@ -364,7 +365,7 @@ def test_chroma_server_round_trip(settings):
     """Runs when CSM_TEST_CHROMA_URL names a scratch Chroma server (.ci/chroma.sh starts one)."""
     url = os.environ.get("CSM_TEST_CHROMA_URL")
     if not url:
-        pytest.skip("set CSM_TEST_CHROMA_URL to a scratch Chroma server (.ci/run does)")
+        server_missing("CSM_TEST_CHROMA_URL", "a scratch Chroma server")
     remote = Settings(home=settings.home, chroma_url=url)
     name = f"csm_test_{uuid.uuid4().hex[:12]}"
     idx = open_index(remote, collection=name)
