@@ -399,7 +399,6 @@ def test_upsert_compiles_for_postgresql():
     assert "ON CONFLICT (account_id, date) DO UPDATE SET logins = excluded.logins" in sql
 
 
-@pytest.mark.skipif(not PG_URL, reason="set CSM_TEST_POSTGRES_URL to a scratch PostgreSQL")
 def test_import_into_postgresql(pg_store, tmp_path):
     folder = write_folder(tmp_path / "in", FULL)
     import_folder(pg_store, folder)
