@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import textwrap
 from datetime import date, datetime
 from pathlib import Path
@@ -16,8 +15,6 @@ from connectors.csv_schema import FILES, Kind
 from memory import models as m
 from memory.models import ENTITY_MODELS
 from memory.read import load_portfolio
-
-PG_URL = os.environ.get("CSM_TEST_POSTGRES_URL")
 
 FULL = {
     "accounts.csv": (
