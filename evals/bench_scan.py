@@ -56,24 +56,30 @@ print(json.dumps({"rows": summary.rows, "seconds": time.perf_counter() - t}))
 """
 
 RAW_PASS = """
-import json, sqlite3, sys, time
+import json, sys, time
 from datetime import date, timedelta
+from sqlalchemy import create_engine
 from agent.settings import get_settings
-url = get_settings().store_url
-conn = sqlite3.connect(url.removeprefix("sqlite:///"))
+engine = create_engine(get_settings().store_url)
+sqlite = engine.dialect.name == "sqlite"
+conn = engine.raw_connection()
 since = (date.fromisoformat(sys.argv[1]) - timedelta(days=int(sys.argv[2]) - 1)).isoformat()
+mark = "?" if sqlite else "%s"
 sql = "SELECT account_id, date, active_users, logins, users_30d FROM usage"
 out = {}
-queries = (
-    ("window", sql + " WHERE date >= ?", (since,)),
-    ("window_scan", sql.replace("usage", "usage NOT INDEXED") + " WHERE date >= ?", (since,)),
-    ("full", sql, ()),
-)
+queries = [("window", sql + f" WHERE date >= {mark}", (since,))]
+if sqlite:
+    queries.append(
+        ("window_scan", sql.replace("usage", "usage NOT INDEXED") + " WHERE date >= ?", (since,))
+    )
+queries.append(("full", sql, ()))
 for name, query, args in queries:
     best = None
     for _ in range(3):  # best of three: the first run also warms the page cache
         t = time.perf_counter()
-        n = sum(1 for _ in conn.execute(query, args))
+        cur = conn.cursor()
+        cur.execute(query, args)
+        n = sum(1 for _ in cur)
         best = min(best or 1e9, time.perf_counter() - t)
     out[name] = {"rows": n, "seconds": best}
 print(json.dumps(out))
@@ -133,11 +139,38 @@ def csm_command() -> list[str]:
     return [sys.executable, "-c", "from agent.cli.app import main; main()"]
 
 
-def child_env(home: Path) -> dict[str, str]:
-    """Return the environment of the children: the benchmark's CSM_HOME, no colours."""
+def child_env(home: Path, database_url: str | None = None) -> dict[str, str]:
+    """Return the environment of the children: the benchmark's CSM_HOME (and store), no colours."""
     env = {k: v for k, v in os.environ.items() if k != "CSM_DATABASE_URL"}
     env.update(CSM_HOME=str(home), NO_COLOR="1", COLUMNS="120", PYTHONHASHSEED="0")
+    if database_url:
+        env["CSM_DATABASE_URL"] = database_url
     return env
+
+
+def fresh_database(server_url: str) -> tuple[str, object]:
+    """Create an empty database on the PostgreSQL server at `server_url`; return (URL, drop).
+
+    `drop()` removes it again. The benchmark never writes into an existing database.
+    """
+    import uuid
+
+    from sqlalchemy import create_engine, make_url, text
+
+    from agent.settings import Settings
+
+    base = Settings(database_url=server_url).database_url
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    name = f"csm_bench_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return make_url(base).set(database=name).render_as_string(hide_password=False), drop
 
 
 def mib(n: int) -> str:
@@ -157,7 +190,7 @@ def report(args: argparse.Namespace, runs: dict[str, Run], raw: dict) -> tuple[s
     total = sum(rows.values())
     lines = [
         f"## csm scale benchmark: {args.accounts:,} accounts x {args.days} days "
-        f"(seed {args.seed}, as of {args.as_of})",
+        f"(seed {args.seed}, as of {args.as_of}) on {'PostgreSQL' if args.postgres else 'SQLite'}",
         "",
         f"Rows: {total:,} in {len(rows)} files; usage {rows.get('usage', 0):,}, "
         f"feature_usage {rows.get('feature_usage', 0):,}, users {rows.get('users', 0):,}.",
@@ -236,10 +269,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--window", type=int, default=70, help="days of usage the raw pass reads")
     parser.add_argument("--commands", default="scan,churn", help="csm commands to time, by comma")
     parser.add_argument("--keep", type=Path, help="keep the CSVs and the store in this folder")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="run on PostgreSQL: a server URL (postgresql://user@host:port/postgres); a fresh "
+        "database is created there for the run and dropped afterwards",
+    )
     args = parser.parse_args(argv)
     args.commands = [c.strip() for c in args.commands.split(",") if c.strip()]
 
-    tmp = None
+    tmp, drop, database_url = None, None, None
+    if args.postgres:
+        database_url, drop = fresh_database(args.postgres)
     if args.keep:
         home = args.keep.resolve()
         home.mkdir(parents=True, exist_ok=True)
@@ -251,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         work, csv_dir = home / "bench-logs", home / "bench-csv"
         work.mkdir(exist_ok=True)
-        env = child_env(home)
+        env = child_env(home, database_url)
         py = [sys.executable, "-c"]
         runs: dict[str, Run] = {}
         as_of = args.as_of.isoformat()
@@ -284,6 +325,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if tmp is not None:
             tmp.cleanup()
+        if drop is not None:
+            drop()
 
 
 if __name__ == "__main__":
