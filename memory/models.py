@@ -340,3 +340,22 @@ class CrmAudit(Base):
     record_id: Mapped[str | None] = mapped_column(String(256))
     detail: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SyncState(Base):
+    """One sync source's progress (connectors/sync/state.py): cursor, last run, counts.
+
+    `cursor` is written in the same transaction as each page's rows, so a crashed sync
+    resumes after the last page stored. status: running (or interrupted), ok, failed.
+    `rows` holds the rows per entity of the last run; `errors` its errors and skipped records.
+    """
+
+    __tablename__ = "sync_state"
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    cursor: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[datetime | None] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_success_at: Mapped[datetime | None] = mapped_column(DateTime)
+    rows: Mapped[dict] = mapped_column(JSON)
+    errors: Mapped[list] = mapped_column(JSON)

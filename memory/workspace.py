@@ -51,6 +51,11 @@ class WorkspaceProfile(BaseModel):
     discount_authority: list[DiscountStep] = Field(default_factory=list)
     escalation_path: list[str] = Field(default_factory=list)
     csat_threshold: float = Field(3.0, ge=1, le=5, description="mean CSAT below this is negative")
+    connectors: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="field mappings per sync source (docs/connectors.md), e.g. "
+        '{"hubspot": {"role_property": "csm_role"}}',
+    )
 
     def source(self, category: str) -> str:
         """Name the system of `category`, with the team's product in brackets when known."""

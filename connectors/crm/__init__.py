@@ -58,6 +58,19 @@ def _register_builtins() -> None:
     from connectors.crm.local import LocalCrm
 
     register(LocalCrm.name, LocalCrm)
+    register("hubspot", _lazy("connectors.hubspot.writer"))
+    register("salesforce", _lazy("connectors.salesforce.writer"))
+
+
+def _lazy(module: str) -> BackendFactory:
+    """Return a factory importing `module` (its `crm_backend`) only when a backend is built."""
+
+    def factory(store: Store) -> CrmBackend:
+        import importlib
+
+        return importlib.import_module(module).crm_backend(store)
+
+    return factory
 
 
 _register_builtins()

@@ -42,8 +42,11 @@ def test_the_local_backend_is_the_default_and_meets_the_interface(store):
 
 
 def test_an_unknown_backend_names_the_ones_there_are(store):
-    with pytest.raises(ValueError, match="unknown CRM backend 'hubspot': choose one of local"):
-        create_backend("hubspot", store)
+    with pytest.raises(
+        ValueError,
+        match="unknown CRM backend 'pipedrive': choose one of hubspot, local, salesforce",
+    ):
+        create_backend("pipedrive", store)
 
 
 def test_a_backend_registers_by_name(store, monkeypatch):
@@ -60,7 +63,7 @@ def test_a_backend_registers_by_name(store, monkeypatch):
 
     monkeypatch.setattr(crm, "_BACKENDS", dict(crm._BACKENDS))
     register("fake", Fake)
-    assert backend_names() == ["fake", "local"]
+    assert backend_names() == ["fake", "hubspot", "local", "salesforce"]
     assert create_backend("fake", store).write(None, "k").record_id == "F-1"
 
 
