@@ -90,3 +90,19 @@ def test_every_sync_command_has_help():
         result = run(command, "--help")
         assert result.exit_code == 0
         assert "Example: csm" in result.stdout
+
+
+def test_a_synced_portfolio_is_what_score_and_scan_read_usage_unknown_not_zero(hubspot):
+    assert run("sync", "hubspot").exit_code == 0
+    score = run("score", "Acme Corp", "--json", "--as-of", "2026-11-23")
+    assert score.exit_code == 0, score.output
+    result = json.loads(score.stdout)
+    # HubSpot has no product usage: no usage rows were written, so the usage signals are
+    # unknown (a gap naming product analytics), the tier is unknown, never a zero score
+    assert result["tier"] == "unknown"
+    usage = next(d for d in result["dimensions"] if d["name"] == "usage")
+    assert usage["score"] is None
+    assert any(g["signal"] == "usage" for g in result["gaps"])
+    scan = run("scan", "--json", "--as-of", "2026-11-23")
+    assert scan.exit_code == 0, scan.output
+    assert json.loads(scan.stdout)["command"] == "scan"
