@@ -121,6 +121,7 @@ def expansion_account(
     risk = assess_account(portfolio, account_id, ctx.as_of) if fired else None
     result = _result(ctx, found, lambda _: risk, gaps)
     result.account_id = account_id
+    result.name = data.name
     result.scanned = 1
     return result
 

@@ -114,6 +114,7 @@ class ExpansionResult(Result):
 
     command: Literal["expansion"] = "expansion"
     account_id: str | None = Field(None, description="set for a single-account answer")
+    name: str | None = Field(None, description="the account's name, for a single-account answer")
     opportunities: list[ExpansionOpportunity] = Field(default_factory=list)
     held_back: list[HeldBack] = Field(default_factory=list)
     scanned: int = 0

@@ -25,7 +25,7 @@ def render_expansion(result: ExpansionResult) -> RenderableType:
     title = "Expansion opportunities"
     single = result.account_id is not None
     if single:
-        title += f" for {names.get(result.account_id or '', result.account_id)}"
+        title += f" for {result.name or names.get(result.account_id or '', result.account_id)}"
     return stack(
         header(title, result.as_of),
         _opportunities(result.opportunities, result.scanned),

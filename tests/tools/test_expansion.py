@@ -461,3 +461,13 @@ def test_renderer_labels_estimates_and_lists_held_back():
     assert "$19,000 (estimate)" in text
     assert "Held back (1)" in text and "Collapsing Inc" in text
     assert "Data gaps" in text
+
+
+def test_a_single_account_with_no_signal_is_titled_by_its_name(demo_env):
+    from typer.testing import CliRunner
+
+    from agent.cli import app
+
+    out = CliRunner().invoke(app, ["expansion", "acme", "--as-of", "2026-11-23"]).output
+    assert "Expansion opportunities for Acme Corp" in out
+    assert "for acme" not in out
