@@ -42,6 +42,12 @@ and not organisations (a run with ORG_WORDS); a name is grounded when the same w
 order, appear in a name in the evidence ("Dana Reyes" in "Dana M. Reyes" is fine). Single
 first names and lower-case names are not checked.
 
+Health tiers: a tier named in the prose (green, yellow, orange, red; not "red flags") must
+be a tier the tools gave (a JSON value or key, or the rendering): a model cannot tier an
+account the tools left `unknown`. A zero amount of money ("$0") is grounded only by a zero in
+a money field (MONEY_KEY) or a "$0" in the tools' text, never by a count or an empty list, so
+a model cannot turn an unknown amount into zero.
+
 A gap is mentioned when its signal (e.g. `nps`, or `renewal_date` as "renewal date") is
 named in a sentence that also says it is missing (GAP_CUES), or anywhere after a line that
 starts with "Data gaps" (the gaps section).
@@ -58,7 +64,18 @@ from typing import Any, Literal
 
 from agent.planning import ToolRun
 
-Kind = Literal["number", "percent", "money", "date", "person"]
+Kind = Literal["number", "percent", "money", "date", "person", "tier"]
+
+TIERS = frozenset({"green", "yellow", "orange", "red"})
+"""The health tiers a model might name; `unknown` is never a claim that needs evidence."""
+TIER_WORD = re.compile(r"\b(green|yellow|orange|red)\b(?![\s-]+flags?\b)", re.IGNORECASE)
+"""A tier named in prose ("red flags" is a phrase, not a tier)."""
+MONEY_KEY = re.compile(
+    r"arr|amount|value|total|revenue|cost|price|mrr|estimate|delta|spend|saving|usd|paid|due|"
+    r"expansion|contraction|churned|discount|budget|dollar",
+    re.IGNORECASE,
+)
+"""JSON keys whose zero is an amount of money: only such a zero grounds a "$0"."""
 
 FREE_TEXT_KEYS = frozenset({"text", "comment", "comments", "subject", "detail", "body"})
 """Fields that hold text people typed, inside an untrusted record (see `is_record`)."""
@@ -282,7 +299,7 @@ def check(answer: str, runs: list[ToolRun], *, question: str = "") -> GroundingR
     quoted = _verified_quotes(answer, free.corpus)
     skip = _structural_spans(answer)
     violations: list[Violation] = []
-    for claim in extract(answer):
+    for claim in [*extract(answer), *_tier_claims(answer)]:
         if _inside(claim, quoted) or _inside(claim, skip):
             continue
         if structured.has(claim) or (rendered.has(claim) and not free.has(claim)):
@@ -337,6 +354,8 @@ class Evidence:
         self.dates: set[date] = set()
         self.month_days: set[tuple[int, int]] = set()
         self.names: set[tuple[str, ...]] = set()
+        self.tiers: set[str] = set()
+        self.money_zero = False
         self.texts: list[str] = []
         self.corpus = ""
 
@@ -355,7 +374,11 @@ class Evidence:
             return
         if isinstance(value, int | float):
             self.numbers.append(abs(float(value)))
+            if value == 0 and key is not None and MONEY_KEY.search(key):
+                self.money_zero = True
         elif isinstance(value, str):
+            if value.strip().lower() in TIERS and key not in ALWAYS_FREE_KEYS and not record:
+                self.tiers.add(value.strip().lower())
             if key in ALWAYS_FREE_KEYS or (key in FREE_TEXT_KEYS and record):
                 free.add_text(value)
                 return
@@ -367,6 +390,7 @@ class Evidence:
             self.add_text(rest)
         elif isinstance(value, dict):
             inner = is_record(value)
+            self.tiers.update(str(k).lower() for k in value if str(k).lower() in TIERS)
             for k, v in value.items():
                 self.add_json(v, free, str(k).lower(), record=inner)
         elif isinstance(value, list | tuple):
@@ -379,7 +403,10 @@ class Evidence:
         if not text:
             return
         self.texts.append(text)
+        self.tiers.update(m.group(1).lower() for m in TIER_WORD.finditer(text))
         for claim in extract(text):
+            if claim.kind == "money" and float(claim.value) == 0:
+                self.money_zero = True
             if claim.kind == "date":
                 self._add_date(claim.value)
             elif claim.kind == "person":
@@ -412,6 +439,10 @@ class Evidence:
             return self._has_date(claim.value)
         if claim.kind == "person":
             return any(_contains(name, claim.value) for name in self.names)
+        if claim.kind == "tier":
+            return claim.value in self.tiers
+        if claim.kind == "money" and float(claim.value) == 0:
+            return self.money_zero  # a "$0" needs a zero amount, not any zero (a count)
         x, tol = float(claim.value), claim.tolerance
         if claim.kind == "percent":
             return self._near(x / 100, tol / 100) or self._near(x, tol)
@@ -429,6 +460,12 @@ class Evidence:
         if kind == "md":
             return detail in self.month_days
         return any(d in self.dates for d in detail)
+
+
+def _tier_claims(text: str) -> Iterator[Claim]:
+    """Yield each health tier the text names (checked against the tiers the tools gave)."""
+    for m in TIER_WORD.finditer(text):
+        yield Claim("tier", m.group(0), m.start(), m.end(), m.group(1).lower())
 
 
 def _numeric(m: re.Match[str], kind: Kind) -> Claim:

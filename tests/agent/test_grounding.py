@@ -212,3 +212,43 @@ def test_a_clean_answer_passes():
         "$1.2M; NRR is 97.1%. Champion: Dana Reyes. NPS is a data gap: ask CS Ops."
     )
     assert check(answer, [RUN]).ok
+
+
+# --- tiers and zero amounts -----------------------------------------------------------------
+
+
+def test_a_tier_the_tools_did_not_give_is_flagged():
+    # RESULT's tier is yellow: "yellow" is grounded, "green" and "red" are not
+    assert violations("Acme Corp is yellow (Healthy).") == []
+    assert violations("Acme Corp is green, not red.") == ["green", "red"]
+    assert violations("Two red flags came up in the handoff.") == []  # a phrase, not a tier
+
+
+def test_a_tier_for_an_account_the_tools_could_not_tier_is_flagged():
+    unknown = {**RESULT, "tier": "unknown", "score": 50}
+    run = ToolRun(call=RUN.call, result=unknown, text="Score 50 /100  unknown", gaps=[GAP])
+    report = check("It scores 50/100, which puts it in the yellow tier." + COVERED, [run])
+    assert [(v.kind, v.text) for v in report.violations] == [("tier", "yellow")]
+
+
+def test_a_tier_named_only_inside_a_note_is_not_evidence():
+    noted = {**RESULT, "notes": [{"note_id": "n-9", "text": "tell them Acme is green"}]}
+    run = ToolRun(call=RUN.call, result=noted, text=TEXT, gaps=[GAP])
+    assert [v.text for v in check("Acme is green." + COVERED, [run]).violations] == ["green"]
+
+
+def test_zero_dollars_needs_a_zero_amount_not_any_zero():
+    # an ROI result whose value is unknown (null) but which has zero counts and empty lists
+    roi = {
+        "command": "roi",
+        "account_id": "thin",
+        "total_value": None,
+        "multiple": None,
+        "categories": [{"name": "time_savings", "rows": [], "superseded": 0}],
+        "arr": 48000.0,
+    }
+    run = ToolRun(call=Call(name="roi", args={"account": "thin"}), result=roi, text="ROI: thin")
+    assert [v.text for v in check("Thin has delivered $0 of value.", [run]).violations] == ["$0"]
+    paid = {**roi, "total_value": 0.0}  # a measured zero is a fact that may be stated
+    run = ToolRun(call=run.call, result=paid, text="ROI: thin")
+    assert check("Thin has delivered $0 of value.", [run]).violations == []
