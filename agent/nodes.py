@@ -101,15 +101,18 @@ class Nodes:
 
     def _ctx(self, runtime: Runtime[Context]) -> RunContext:
         context = runtime.context or Context()
-        return RunContext(context.as_of, self.store(), context.user)
+        return RunContext(context.as_of, self.store(), context.user, book=context.book)
 
     def parse(self, state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         """Plan the turn from the text, the thread's history and its focus account."""
         history = [Turn.model_validate(t) for t in state.turns[-HISTORY_TURNS:]]
         plan = self.planner.plan(state.text, history, state.focus_name)
+        if state.awaiting and not plan.calls:
+            plan = self._which_account(state, runtime) or plan
         return {
             "plan": plan.model_dump(mode="json"),
             "calls": [],
+            "awaiting": [],
             "runs": [],
             "errors": [],
             "answer": "",
@@ -122,6 +125,20 @@ class Nodes:
             "usage": usage_of(plan),
         }
 
+    def _which_account(self, state: State, runtime: Runtime[Context]) -> Plan | None:
+        """Read the message as the answer to "which account?": the awaited calls, for it.
+
+        Only a message naming exactly one account counts; anything else is a new request.
+        """
+        from agent.resolve import resolve_account
+
+        try:
+            account = resolve_account(self._ctx(runtime).names(), state.text.strip())
+        except (LookupError, CommandError):
+            return None
+        calls = [Call.model_validate(c) for c in state.awaiting]
+        return Plan(calls=[Call(name=c.name, args={**c.args, "account": account}) for c in calls])
+
     def resolve(self, state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         """Check each call's arguments and resolve its account to one id (or ask which)."""
         ctx = self._ctx(runtime)
@@ -129,7 +146,11 @@ class Nodes:
         for call in Plan.model_validate(state.plan).calls:
             try:
                 calls.append(resolved_call(call, ctx, state))
-            except (AmbiguousAccount, AccountNotFound, CommandError, KeyError) as err:
+            except (AmbiguousAccount, AccountNotFound) as err:
+                asked = Plan.model_validate(state.plan).calls
+                awaiting = [c.model_dump(mode="json") for c in asked]
+                return {"answer": ask_back(err), "calls": [], "awaiting": awaiting}
+            except (CommandError, KeyError) as err:
                 return {"answer": ask_back(err), "calls": []}
             except ValueError as err:  # pydantic's ValidationError is a ValueError
                 return {"answer": f"I could not run {call.name}: {short_error(err)}", "calls": []}

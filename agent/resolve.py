@@ -87,6 +87,12 @@ def resolve_account(accounts: Mapping[str, str], query: str) -> str:
 
 def suggest(accounts: Mapping[str, str], query: str, limit: int = 3) -> list[str]:
     """Return up to `limit` account names closest to `query`."""
-    names = {normalise(n): n for n in accounts.values()}
-    close = difflib.get_close_matches(normalise(query), list(names), n=limit, cutoff=0.5)
-    return [names[c] for c in close]
+    q = normalise(query)
+    scored: dict[str, float] = {}
+    for name in accounts.values():
+        # the full name and its core ("Globx" is close to "globex", not to "globex corporation")
+        keys = {normalise(name), _core(name)} - {""}
+        best = max(difflib.SequenceMatcher(None, q, k).ratio() for k in keys) if keys else 0.0
+        if best >= 0.5:
+            scored[name] = max(best, scored.get(name, 0.0))
+    return sorted(scored, key=lambda n: (-scored[n], n))[:limit]

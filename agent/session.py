@@ -35,6 +35,10 @@ class Reply(BaseModel):
     )
     outcome: dict[str, Any] | None = Field(None, description="the executed write's outcome")
     usage: dict[str, int] = Field(default_factory=dict, description="model calls and tokens")
+    source: str = Field("deterministic", description="who worded the answer (Composed.source)")
+    violations: list[str] = Field(
+        default_factory=list, description="grounding violations found in the model's answer"
+    )
 
 
 def default_models(as_of: date) -> tuple[Planner, Composer]:
@@ -173,6 +177,8 @@ class Session:
                 runs=runs,
                 pending=out.get("pending"),
                 usage=out.get("usage", {}),
+                source=out.get("source", "deterministic"),
+                violations=out.get("violations", []),
             )
         return Reply(
             thread_id=self.thread_id,
@@ -180,6 +186,8 @@ class Session:
             runs=runs,
             outcome=out.get("outcome"),
             usage=out.get("usage", {}),
+            source=out.get("source", "deterministic"),
+            violations=out.get("violations", []),
         )
 
     def close(self) -> None:

@@ -35,6 +35,8 @@ class Context:
     """Tools read only data dated on or before it."""
     user: str = field(default_factory=default_user)
     """Who sent this message: the actor of a write they ask for, the confirmer of a yes."""
+    book: str | None = None
+    """The CSM owner whose accounts this person may see (accounts.csm); None = every account."""
 
 
 @dataclass(kw_only=True)
@@ -58,6 +60,10 @@ class OutputState:
     """The memory.writes.WriteOutcome of a confirmed write."""
     usage: dict[str, int] = field(default_factory=dict)
     """Model calls and tokens this turn (zero offline)."""
+    source: str = "deterministic"
+    """Who worded the answer (agent.planning.Composed.source)."""
+    violations: list[str] = field(default_factory=list)
+    """Grounding violations found in a model's answer this turn."""
 
 
 @dataclass(kw_only=True)
@@ -73,12 +79,11 @@ class State(InputState, OutputState):
     """This turn's agent.planning.Plan."""
     calls: list[dict[str, Any]] = field(default_factory=list)
     """This turn's calls, validated, accounts resolved to ids."""
+    awaiting: list[dict[str, Any]] = field(default_factory=list)
+    """The calls of the last turn whose account was ambiguous or unknown: the next message,
+    when it names one account ("Polaris Capital"), runs them for it."""
     errors: list[str] = field(default_factory=list)
     """Why a command of this turn could not run, in words for the user."""
-    source: str = "deterministic"
-    """Who worded the answer (agent.planning.Composed.source)."""
-    violations: list[str] = field(default_factory=list)
-    """Grounding violations found in a model's answer this turn."""
     asks: int = 0
     """How many times the pending change's confirmation was asked this turn."""
     decision: Decision | None = None

@@ -70,7 +70,7 @@ def _header(r: QbrResult) -> str:
         health = "Health not tiered" + (f" (provisional {h.score})" if h.score is not None else "")
     status = [
         health,
-        f"churn risk {r.risk.churn_risk or 'none'}",
+        _churn_risk(r),
         f"renewal outlook {r.risk.renewal_bucket.replace('_', ' ')}",
     ]
     return bullets(
@@ -81,6 +81,18 @@ def _header(r: QbrResult) -> str:
             _timing(r),
         ]
     )
+
+
+def _churn_risk(r: QbrResult) -> str:
+    """Say the churn risk; with no signal fired, say whether any could not be checked."""
+    if r.risk.churn_risk:
+        return f"churn risk {r.risk.churn_risk}"
+    unchecked = sorted({g.signal for g in r.gaps if "churn:" in g.needed_for})
+    if unchecked:
+        return "no churn signal fired on the data on record; not checked for lack of data: " + (
+            ", ".join(unchecked)
+        )
+    return "no churn signal fired"
 
 
 def _timing(r: QbrResult) -> str:

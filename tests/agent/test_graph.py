@@ -122,6 +122,24 @@ def test_ambiguous_account_asks_back_with_the_candidates(demo_copy):
         assert c.send("score Quill Grove Bank").runs[0].call.args == {"account": "quill-grove-bank"}
 
 
+def test_the_answer_to_which_account_runs_the_asked_command_for_it(demo_copy):
+    with chat() as c:
+        c.send("Renewal prep for Polaris")  # Polaris Capital or Polaris Stone Freight LLC
+        reply = c.send("Polaris Capital")
+        assert [(r.call.name, r.call.args["account"]) for r in reply.runs] == [
+            ("renewal", "polaris-capital")
+        ]
+        # once answered, a bare name is a name again, not an answer: nothing is awaited
+        assert c.send("Globex Corporation").runs == []
+
+
+def test_a_new_request_after_which_account_is_served_as_asked(demo_copy):
+    with chat() as c:
+        c.send("Score Polaris")
+        reply = c.send("NRR report")
+        assert [r.call.name for r in reply.runs] == ["nrr"]
+
+
 def test_unknown_account_suggests_close_names(demo_copy):
     with chat() as c:
         reply = c.send("Score Acme Crop")

@@ -45,3 +45,11 @@ def test_nothing_close_gives_no_suggestion():
     with pytest.raises(AccountNotFound) as err:
         resolve_account(ACCOUNTS, "zzzz")
     assert err.value.suggestions == []
+
+
+def test_a_typo_of_the_short_name_is_compared_with_the_name_without_its_suffix():
+    # "globx" vs "globex corporation": ratio 2*5/(5+18) = 0.43, under the 0.5 cutoff;
+    # vs the core name "globex": 2*5/(5+6) = 0.91
+    with pytest.raises(AccountNotFound) as err:
+        resolve_account(ACCOUNTS, "Globx")
+    assert err.value.suggestions[0] == "Globex Corporation"

@@ -404,6 +404,10 @@ def test_missing_inputs_are_gaps_with_neutral_wording_and_no_placeholder():
     goals_gap = next(line for line in md.splitlines() if line.startswith("- **goals**"))
     assert "qbr: goals vs outcomes" in goals_gap and "ask the account's CSM" in goals_gap
     assert md.count("- **events**") == 1  # the portfolio-wide and the account's gap merged
+    # no churn input at all: the risk is not "none" but "not checked", naming what is missing
+    assert "churn risk none" not in md
+    assert "no churn signal fired on the data on record; not checked for lack of data:" in md
+    assert "contacts" in md.split("not checked for lack of data:")[1].split("·")[0]
 
 
 def test_a_churned_account_gets_no_qbr():
