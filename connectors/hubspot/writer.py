@@ -6,13 +6,14 @@
 
 The account id is the HubSpot company id (accounts synced from HubSpot have it). Notes and
 tasks carry the change's idempotency key in a custom property (`csm_idempotency_key`, a
-single-line text property the admin creates once; docs/connectors.md). Before creating, the
-writer searches for the key: a retry after a timeout where HubSpot had applied the create
-finds the record and writes nothing. A health push is a PATCH of absolute values, so
-repeating it changes nothing.
+single-line text property with unique values that the admin creates once; docs/connectors.md).
+Before creating, the writer reads the record by that key (`idProperty`): a retry after a
+timeout where HubSpot had applied the create finds the record and writes nothing, and a
+create racing another with the same key gets a 409 and returns the one that won. A health
+push is a PATCH of absolute values, so repeating it changes nothing.
 
 Each call makes one HTTP attempt: memory.writes retries a `RetryableCrmError` (429, 5xx,
-timeout) with backoff and Retry-After, and every retry searches for the key first.
+timeout) with backoff and Retry-After, and every retry looks the key up first.
 """
 
 from __future__ import annotations
@@ -99,21 +100,22 @@ class HubSpotCrm:
         return WriteReceipt(backend=self.name, record_id=str(created["id"]), created=True)
 
     def find(self, objects: str, key: str) -> str | None:
-        """Return the id of the note or task holding `key`, or None."""
-        body = {
-            "filterGroups": [
-                {
-                    "filters": [
-                        {"propertyName": self.options.key_property, "operator": "EQ", "value": key}
-                    ]
-                }
-            ],
-            "properties": [self.options.key_property],
-            "limit": 1,
-        }
-        found = self.client.post(f"/crm/v3/objects/{objects}/search", json=body, retry=False)
-        results = found.get("results") or []
-        return str(results[0]["id"]) if results else None
+        """Return the id of the note or task holding `key`, or None.
+
+        A read by the unique key property (`GET .../{key}?idProperty=...`), not a search:
+        HubSpot's search index lags writes by seconds, so a retry soon after a timed-out
+        create could miss the record a search would only find later.
+        """
+        from urllib.parse import quote
+
+        path = f"/crm/v3/objects/{objects}/{quote(key, safe='')}"
+        try:
+            found = self.client.get(path, params={"idProperty": self.options.key_property})
+        except ApiError as err:
+            if err.status == 404:
+                return None
+            raise
+        return str(found["id"]) if found.get("id") is not None else None
 
     def _note(self, change: StagedChange, key: str) -> dict[str, Any]:
         payload = change.payload

@@ -96,6 +96,8 @@ class FakeHubSpot:
             return httpx.Response(
                 401, json={"status": "error", "message": "Authentication credentials not found."}
             )
+        if request.method == "GET" and len(parts) == 5 and parts[3] in self.records:
+            return self._by_key(parts[3], parts[4], request.url.params.get("idProperty"))
         if key.startswith("GET "):
             return self._list(parts[3], request.url.params.get("after"))
         is_key = parts[-1] == "search" and "csm_idempotency_key" in json.dumps(body)
@@ -145,6 +147,14 @@ class FakeHubSpot:
                     }
                 )
         return httpx.Response(207 if out else 200, json={"status": "COMPLETE", "results": out})
+
+    def _by_key(self, objects, value, id_property):
+        if id_property != "csm_idempotency_key":
+            return httpx.Response(400, json={"message": f"unknown idProperty {id_property}"})
+        for rid, rec in self.records[objects].items():
+            if rec["properties"].get("csm_idempotency_key") == value:
+                return httpx.Response(200, json={"id": rid, "properties": rec["properties"]})
+        return httpx.Response(404, json={"message": "resource not found"})
 
     def _search_key(self, objects, body):
         value = body["filterGroups"][0]["filters"][0]["value"]
