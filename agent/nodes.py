@@ -12,6 +12,7 @@ nodes and routers: a one-shot `csm ask` then starts without importing LangGraph.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import replace
 from types import SimpleNamespace
@@ -36,6 +37,8 @@ from agent.turn_text import (
 
 if TYPE_CHECKING:
     from langgraph.runtime import Runtime
+
+log = logging.getLogger("csm.agent")
 
 HISTORY_TURNS = 20
 """Earlier turns shown to the planner."""
@@ -154,12 +157,55 @@ class Nodes:
                 return {"answer": ask_back(err), "calls": []}
             except ValueError as err:  # pydantic's ValidationError is a ValueError
                 return {"answer": f"I could not run {call.name}: {short_error(err)}", "calls": []}
+        if Plan.model_validate(state.plan).model_calls:  # a model chose the calls
+            calls, question = self._named_accounts(calls, state, ctx)
+            if question:
+                return {"answer": question, "calls": []}
         writes = [c for c in calls if get_command(c["name"]).writes]
         reads = [c for c in calls if not get_command(c["name"]).writes]
         errors = []
         if len(writes) > 1:
             errors.append("One CRM change is staged at a time: ask again for the others.")
         return {"calls": reads + writes[:1], "errors": errors}
+
+    def _named_accounts(
+        self, calls: list[dict[str, Any]], state: State, ctx: RunContext
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """Keep a model's calls on accounts the conversation named; else the user's, or ask.
+
+        A model may call a tool for an account nobody mentioned (Globex when the user asked
+        about Acme). An account counts as named when its name, core name or id is in this
+        message or a recent turn, or it is the thread's focus. Otherwise the offline grammar
+        reads the message: if it names one account for the same command, that one runs;
+        if not, the user is asked which account they mean. Nothing runs on a guess.
+        """
+        from agent.parser import OfflinePlanner as Grammar
+        from agent.resolve import normalise
+
+        recent = [str(t.get("text", "")) for t in state.turns[-4:]]
+        said = normalise(" ".join([state.text, *recent]))
+        kept: list[dict[str, Any]] = []
+        for call in calls:
+            account = call["args"].get("account")
+            if not account or account == state.focus_id or _named(account, ctx, said):
+                kept.append(call)
+                continue
+            mine = Grammar(ctx.as_of).plan(state.text, [], state.focus_name).calls
+            same = [c for c in mine if c.name == call["name"] and c.args.get("account")]
+            try:
+                fixed = resolved_call(same[0], ctx, state) if same else None
+            except (LookupError, CommandError, ValueError):
+                fixed = None
+            name = ctx.names().get(account, account)
+            if fixed is None:
+                return [], (
+                    f"Which account do you mean? I was about to run {call['name']} for {name}, "
+                    "which this conversation has not named. Say the account's name."
+                )
+            chosen = fixed["args"]["account"]
+            log.warning("model named %s, the user %s: ran %s", account, chosen, call["name"])
+            kept.append({**call, "args": {**call["args"], "account": fixed["args"]["account"]}})
+        return kept, None
 
     def run(self, state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         """Run every read call through its tool and render its result."""
@@ -287,6 +333,15 @@ class Nodes:
 
 
 # --- helpers ---------------------------------------------------------------------------------
+
+
+def _named(account_id: str, ctx: RunContext, said: str) -> bool:
+    """Tell whether `said` (normalised text) names the account by its name, core name or id."""
+    from agent.resolve import _core, normalise
+
+    name = ctx.names().get(account_id, account_id)
+    words = {normalise(name), _core(name), normalise(account_id)} - {""}
+    return any(f" {w} " in f" {said} " for w in words)
 
 
 def configured_store() -> StoreFactory:
