@@ -1,0 +1,89 @@
+"""Block Kit limits on the longest demo answers, charts, and Slack's 429 retried."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from agent.session import Session
+from connectors.slack import blocks as kit
+from tests.conftest import DEMO_AS_OF
+from tests.slack.conftest import ADMIN, MAYA
+
+
+def _check_limits(message: kit.Message) -> None:
+    assert len(message.blocks) <= kit.MAX_BLOCKS
+    for block in message.blocks:
+        if block["type"] == "section" and "text" in block:
+            assert len(block["text"]["text"]) <= kit.SECTION_CHARS
+        if block["type"] == "header":
+            assert len(block["text"]["text"]) <= kit.HEADER_CHARS
+        for field in block.get("fields", []):
+            assert len(field["text"]) <= kit.FIELD_CHARS
+        assert len(block.get("fields", [])) <= kit.MAX_FIELDS
+    assert len(message.text) <= kit.FALLBACK_CHARS
+
+
+@pytest.mark.parametrize(
+    "text", ["Weekly health scan", "QBR prep for Acme Corp", "Renewal prep for Acme Corp"]
+)
+def test_longest_demo_answers_fit_slack_limits(demo_env, text):
+    with Session("limits", DEMO_AS_OF, "x", offline=True) as chat:
+        reply = chat.send(text)
+    message = kit.reply_message(reply, DEMO_AS_OF)
+    _check_limits(message)
+    shown = "".join(b.get("text", {}).get("text", "") for b in message.blocks)
+    assert len(shown) > 1000  # the answer itself, not a stub
+
+
+def test_a_cut_answer_says_where_the_whole_is(demo_env):
+    with Session("cut", DEMO_AS_OF, "x", offline=True) as chat:
+        reply = chat.send("Weekly health scan")
+    long = reply.model_copy(update={"text": "\n".join(f"line {i} " * 40 for i in range(2000))})
+    message = kit.reply_message(long, DEMO_AS_OF)
+    _check_limits(message)
+    assert len(message.blocks) == kit.MAX_BLOCKS
+    hints = [b for b in message.blocks if "Cut to fit" in json.dumps(b)]
+    assert "`csm scan --json` prints all of it" in json.dumps(hints)
+
+
+def test_untrusted_note_text_cannot_ping_anyone():
+    message = kit.plain_message("note says <!channel> call <@U123> now & <https://x|click>")
+    text = json.dumps(message.blocks)
+    assert "<!channel>" not in text and "<@U123>" not in text
+    assert "&lt;!channel&gt;" in text
+
+
+def test_score_uploads_the_usage_chart_into_the_thread(bot, fake):
+    _, event = bot.mention(MAYA, "Score Acme Corp")
+    [url] = fake.of("files.getUploadURLExternal")
+    assert url.params["filename"] == "acme-corp-usage.png"
+    [upload] = fake.of("upload")
+    assert fake.uploads[upload.params["file_id"]][:8] == b"\x89PNG\r\n\x1a\n"
+    [done] = fake.of("files.completeUploadExternal")
+    assert done.params["thread_ts"] == event["ts"]
+    assert done.params["channel_id"] == "C1"
+
+
+def test_qbr_uploads_the_usage_chart(bot, fake):
+    bot.mention(ADMIN, "QBR prep for Acme Corp")
+    [upload] = fake.of("upload")
+    assert fake.uploads[upload.params["file_id"]].startswith(b"\x89PNG")
+
+
+def test_a_scan_posts_working_on_it_then_updates_it_in_place(bot, fake):
+    bot.mention(MAYA, "Weekly health scan")
+    [placeholder] = fake.posts()
+    assert "Working on it" in placeholder["text"]
+    [update] = fake.of("chat.update")
+    assert update.params["blocks"][0]["text"]["text"] == "Weekly health scan"
+    assert fake.of("files.getUploadURLExternal") == []
+
+
+def test_rate_limited_post_is_retried_after_retry_after(bot, fake):
+    fake.rate_limit["chat.postMessage"] = 2
+    bot.mention(MAYA, "Score Acme Corp")
+    posts = fake.of("chat.postMessage")
+    assert len(posts) == 3  # two 429s, then the post
+    assert posts[0].params == posts[2].params
