@@ -29,12 +29,13 @@ time (DESIGN: dependencies point one way). The one reference the other way is
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from tenacity import (
     RetryCallState,
@@ -55,6 +56,12 @@ if TYPE_CHECKING:
     from tools.crm import StagedChange
 
 log = logging.getLogger(__name__)
+
+LEASE_SECONDS = 120.0
+"""How long a pending outbox row belongs to the writer that claimed it (its retries included:
+the default policy's attempts and backoff fit well within it); after that it is taken over."""
+CLAIM_POLL_SECONDS = 0.05
+"""How often a caller waiting on another's write in progress looks at the row again."""
 
 Result = Literal["ok", "failed", "not_repeated"]
 NOT_REPEATED = "already executed, not repeated"
@@ -345,11 +352,16 @@ def _claim(
 ) -> _Done | None:
     """Record the change as pending in the outbox; return the earlier success instead, if any.
 
-    A failed or pending row of the same key is taken over (executed again): only a done one
-    is final. Two processes inserting the same key at once: the loser reads the winner's row.
+    The outbox row is the lock, in the database (several workers share it): the caller that
+    inserts the row, or takes over a failed one or a pending one whose lease ran out (a
+    writer that crashed), executes the change; the take-over is one conditional UPDATE, so
+    two callers cannot both win it. A caller finding the row pending within its lease (a
+    write in progress elsewhere) waits for it to finish: done, it gets the earlier success
+    (audited as not repeated); failed, it takes the row over and tries again.
     """
     key = change.idempotency_key
-    for _ in range(2):
+    give_up = time.monotonic() + LEASE_SECONDS + 5
+    while True:
         now = _now()
         try:
             with store.session() as s:
@@ -373,12 +385,40 @@ def _claim(
                     return None
                 if row.status == "done":
                     return _Done(backend=row.backend, record_id=row.record_id, at=row.updated_at)
-                row.status, row.error, row.updated_at = "pending", None, now
-                row.actor, row.confirmed_by, row.backend = actor, confirmed_by, backend
-                return None
         except IntegrityError:
-            continue
-    raise RuntimeError(f"could not record the CRM write {key} in the outbox")
+            continue  # another caller inserted the row first: read it
+        if _take_over(store, key, backend, actor, confirmed_by, now):
+            return None
+        if time.monotonic() > give_up:
+            raise RuntimeError(f"the CRM write {key} stayed pending elsewhere past its lease")
+        time.sleep(CLAIM_POLL_SECONDS)
+
+
+def _take_over(
+    store: Store, key: str, backend: str, actor: str, confirmed_by: str, now: datetime
+) -> bool:
+    """Take a failed row, or a pending one past its lease, in one conditional UPDATE."""
+    stale = now - timedelta(seconds=LEASE_SECONDS)
+    with store.session() as s:
+        taken = s.execute(
+            update(CrmOutbox)
+            .where(
+                CrmOutbox.idempotency_key == key,
+                or_(
+                    CrmOutbox.status == "failed",
+                    and_(CrmOutbox.status == "pending", CrmOutbox.updated_at < stale),
+                ),
+            )
+            .values(
+                status="pending",
+                error=None,
+                updated_at=now,
+                actor=actor,
+                confirmed_by=confirmed_by,
+                backend=backend,
+            )
+        )
+        return taken.rowcount == 1
 
 
 def _run(

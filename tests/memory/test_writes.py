@@ -374,3 +374,54 @@ def test_execute_on_postgresql(pg_store):
     with pg_store.session() as s:
         payload = s.scalar(select(CrmAudit.payload).order_by(CrmAudit.id).limit(1))
     assert payload["text"] == "Café call — “renewal” on track ✓"
+
+
+class Slow(Flaky):
+    """A local CRM whose write takes a while: a second caller arrives mid-write."""
+
+    def __init__(self, store, started):
+        super().__init__(store)
+        self.started = started
+
+    def write(self, change, key):
+        self.started.set()
+        import time
+
+        time.sleep(0.3)
+        return super().write(change, key)
+
+
+def _race(store):
+    """Two workers execute the same confirmed change at once; return their results, calls."""
+    import threading
+
+    started = threading.Event()
+    first_backend, second_backend = Slow(store, started), Slow(store, threading.Event())
+    change, results = _note(), {}
+
+    def first():
+        results["first"] = execute(store, change, first_backend, actor="u1", confirmed_by="u1")
+
+    worker = threading.Thread(target=first)
+    worker.start()
+    assert started.wait(5)  # the first write is under way
+    results["second"] = execute(store, change, second_backend, actor="u2", confirmed_by="u2")
+    worker.join(5)
+    return results, first_backend.calls + second_backend.calls
+
+
+def test_two_workers_executing_one_change_at_once_write_it_once(store):
+    results, calls = _race(store)
+    # the second found the row pending within its lease, waited, and got the first's success
+    assert calls == 1
+    assert (results["first"].result, results["second"].result) == ("ok", "not_repeated")
+    assert results["second"].record_id == results["first"].record_id
+    assert len(LocalCrm(store).records()) == 1
+    assert sorted(e.result for e in audit_entries(store)) == ["not_repeated", "ok"]
+
+
+def test_two_workers_at_once_write_once_on_postgresql(pg_store):
+    results, calls = _race(pg_store)
+    assert calls == 1
+    assert (results["first"].result, results["second"].result) == ("ok", "not_repeated")
+    assert len(LocalCrm(pg_store).records()) == 1
