@@ -14,8 +14,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import Any, get_args
 
+from agent.command_args import Document
 from agent.parse_dates import parse_date
 
 ArgsFn = Callable[[re.Match[str], date], dict[str, Any] | None]
@@ -240,17 +241,7 @@ WRITE_HEALTH = [
 ]
 """Requests to push an account's computed health to the CRM (no account: the thread's)."""
 
-DOCUMENTS = (
-    "save",
-    "renewal",
-    "renewal_package",
-    "success_plan",
-    "qbr",
-    "handoff",
-    "onboarding",
-    "business_case",
-    "winback",
-)
+DOCUMENTS: tuple[str, ...] = get_args(Document)
 """The documents that can be logged to the CRM as a note (agent.command_args.Document)."""
 
 _DOC_TOPICS = "|".join(
