@@ -82,10 +82,12 @@ class LlmPlanner:
 
         try:
             return self._plan(text, history, focus_account)
-        except LlmError:
+        except LlmError as err:
             if self.fallback is None:
                 raise
-            log.warning("LLM planning failed; using the offline planner", exc_info=True)
+            # the error says what failed (timeout, HTTP status, endpoint); no traceback: it is
+            # handled, and the user still gets an answer from the offline grammar
+            log.warning("LLM planning failed (%s); using the offline planner", err)
             return self.fallback.plan(text, history, focus_account)
 
     def messages(

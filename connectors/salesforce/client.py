@@ -1,9 +1,24 @@
-"""The Salesforce API client and options: instance URL, token, API version, mappings."""
+"""The Salesforce API client and options: instance URL, token, API version, mappings.
+
+Salesforce answers an exhausted API allowance (the org's 24-hour request limit, or too many
+long-running requests at once) with HTTP 403 and the error code `REQUEST_LIMIT_EXCEEDED`,
+not with 429. A 403 otherwise means bad credentials, so `ApiClient` would report it as an
+`AuthError` telling the user to check the token. The client built here therefore reads every
+403 body first: one whose error code is `REQUEST_LIMIT_EXCEEDED` is handed to `ApiClient` as
+a 429, so it is retried with backoff and, when the allowance stays exhausted, ends as
+`RetryExhausted` (a sync fails and resumes on the next run; an outbox write is retried later)
+with a message that still says what Salesforce answered. Any other 403 stays an auth error.
+"""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
+from urllib.request import getproxies_environment, proxy_bypass_environment
 
+import httpx
 from pydantic import BaseModel, ConfigDict, Field
 from tenacity.wait import wait_base
 
@@ -11,9 +26,12 @@ from connectors.http import ApiClient
 from connectors.sync.base import SourceNotConfigured
 
 TOKEN_SETTING = "CSM_SALESFORCE_TOKEN"
+URL_SETTING = "CSM_SALESFORCE_URL"
 API = "/services/data/v61.0"
 RATE = 10.0
 """Requests per second (Salesforce limits requests per 24 h; this keeps bursts polite)."""
+LIMIT_EXCEEDED = "REQUEST_LIMIT_EXCEEDED"
+"""The error code of a 403 that means "API allowance used up", not "bad credentials"."""
 
 DEFAULT_STAGES = (
     "prospecting=identified;qualification=qualified;needs analysis=qualified;"
@@ -49,6 +67,104 @@ def options_of(profile: Any) -> SalesforceOptions:  # noqa: ANN401 (a WorkspaceP
     return SalesforceOptions.model_validate(raw)
 
 
+def error_codes(response: httpx.Response) -> list[str]:
+    """Return the `errorCode`s of a Salesforce error body ([{"message", "errorCode"}, ...])."""
+    try:
+        body = response.json()
+    except ValueError:
+        return []
+    items = body if isinstance(body, list) else [body]
+    return [str(i["errorCode"]) for i in items if isinstance(i, dict) and i.get("errorCode")]
+
+
+class LimitAsRateLimit(httpx.BaseTransport):
+    """An httpx transport that turns Salesforce's REQUEST_LIMIT_EXCEEDED 403 into a 429.
+
+    Every other response passes through unchanged. The rewritten body keeps Salesforce's
+    message, prefixed with the error code and the real status, so errors still say what
+    Salesforce answered.
+    """
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        """Wrap `inner`, the transport that sends the requests."""
+        self._inner = inner
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        """Send the request; return the response, a REQUEST_LIMIT_EXCEEDED 403 as a 429."""
+        response = self._inner.handle_request(request)
+        if response.status_code != 403:
+            return response
+        response.read()
+        if LIMIT_EXCEEDED not in error_codes(response):
+            return response
+        body = response.json()
+        first = body[0] if isinstance(body, list) and body else {}
+        message = str(first.get("message") or "request limit exceeded")
+        headers = {k: v for k, v in response.headers.items() if k.lower() == "retry-after"}
+        response.close()
+        return httpx.Response(
+            429,
+            headers=headers,
+            json=[
+                {"message": f"{LIMIT_EXCEEDED} (HTTP 403): {message}", "errorCode": LIMIT_EXCEEDED}
+            ],
+            request=request,
+        )
+
+    def close(self) -> None:
+        """Close the wrapped transport."""
+        self._inner.close()
+
+
+def salesforce_api(
+    url: str,
+    token: str,
+    *,
+    rate: float = RATE,
+    max_attempts: int = 5,
+    wait: wait_base | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    transport: httpx.BaseTransport | None = None,
+) -> ApiClient:
+    """Build an `ApiClient` for one org's instance URL and access token.
+
+    Args:
+        url: the instance URL (https://acme.my.salesforce.com).
+        token: the OAuth access token (sent as a Bearer token, never logged).
+        rate: requests per second.
+        max_attempts: attempts per request, the first included (1 for CRM writes).
+        wait: backoff between attempts (default: random exponential).
+        sleep: how to wait between retries (tests record it instead).
+        transport: the transport under the REQUEST_LIMIT_EXCEEDED rewrite (tests mock it).
+    """
+    return ApiClient(
+        "salesforce",
+        url,
+        {"Authorization": f"Bearer {token}", "Accept": "application/json"},
+        rate=rate,
+        burst=5,
+        max_attempts=max_attempts,
+        wait=wait,
+        secret_setting=TOKEN_SETTING,
+        sleep=sleep,
+        transport=LimitAsRateLimit(transport if transport is not None else _plain(url)),
+    )
+
+
+def _plain(url: str) -> httpx.HTTPTransport:
+    """Return an HTTP transport using the environment's proxy for `url`, if it names one.
+
+    httpx applies HTTPS_PROXY / NO_PROXY only to a client without an explicit transport; the
+    REQUEST_LIMIT_EXCEEDED wrapper is one, so it applies them itself.
+    """
+    host = urlsplit(url).hostname or ""
+    proxies = getproxies_environment()
+    proxy = proxies.get(urlsplit(url).scheme) or proxies.get("all")
+    if not proxy or proxy_bypass_environment(host, proxies):
+        return httpx.HTTPTransport()
+    return httpx.HTTPTransport(proxy=proxy)
+
+
 def make_client(
     settings: Any,  # noqa: ANN401 (agent.settings.Settings)
     *,
@@ -61,23 +177,12 @@ def make_client(
         SourceNotConfigured: the instance URL or the token is not set (names the missing).
     """
     token = settings.salesforce_token
+    secret = token.get_secret_value() if token else None
     missing = [
         name
-        for name, value in (
-            ("CSM_SALESFORCE_URL", settings.salesforce_url),
-            (TOKEN_SETTING, token.get_secret_value() if token else None),
-        )
+        for name, value in ((URL_SETTING, settings.salesforce_url), (TOKEN_SETTING, secret))
         if not value
     ]
-    if missing:
+    if missing or not secret:
         raise SourceNotConfigured(f"set {' and '.join(missing)}")
-    return ApiClient(
-        "salesforce",
-        settings.salesforce_url,
-        {"Authorization": f"Bearer {token.get_secret_value()}", "Accept": "application/json"},
-        rate=RATE,
-        burst=5,
-        max_attempts=max_attempts,
-        wait=wait,
-        secret_setting=TOKEN_SETTING,
-    )
+    return salesforce_api(settings.salesforce_url, secret, max_attempts=max_attempts, wait=wait)

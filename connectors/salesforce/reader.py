@@ -1,32 +1,78 @@
 """`SalesforceSource`: Account, Contact and Opportunity via SOQL, page by page.
 
-`GET /services/data/v61.0/query?q=SELECT ... ORDER BY LastModifiedDate, Id`, then each
-`nextRecordsUrl` until `done`; an incremental read adds `WHERE LastModifiedDate > since`.
-Accounts map to accounts, contacts to contacts (role from a configurable field), and
-opportunities to contracts (a stage mapped to `contract`) or opportunities. The cursor is
-JSON: the object, the next-records URL, the pass's `since` and start; `done` after the last
-page (the next run reads what changed since that pass started). A next-records URL expires
-after a while on Salesforce's side: resume a crashed sync soon, or run it with --full.
+Each object is read with `GET /services/data/v61.0/queryAll?q=SELECT ... ORDER BY
+LastModifiedDate, Id`, then each `nextRecordsUrl` until `done`. Accounts map to accounts,
+contacts to contacts (role from a configurable field, last engaged from `LastActivityDate`),
+opportunities to contracts (a stage mapped to `contract`) or opportunities.
+
+Resume. A `nextRecordsUrl` names a server-side query locator that Salesforce expires after
+about 15 minutes (and drops when a user holds too many), so it is used only within a run and
+never stored. The cursor stored with each page records, for the object being read, the
+(LastModifiedDate, Id) of the last record of the pages stored so far; a resumed run queries
+again with `WHERE (LastModifiedDate > t) OR (LastModifiedDate = t AND Id > 'id')` in the same
+order and so starts at the first record not yet stored. A locator that expires during a run
+(404 or 400 `INVALID_QUERY_LOCATOR`) is replaced the same way. Records changed while a pass
+runs move to the end of the order: they are read again later in the pass or in the next one
+(an upsert, never a duplicate). Timestamps are compared to the second, as Salesforce stores
+them. The cursor is JSON: the object (`phase`), the position (`after`), the pass's `since`
+and when it `started`; after the last page it is `{"phase": "done", "since": <started>}` and
+the next run reads what changed since that pass started, `WHERE LastModifiedDate >= since`,
+in the same order.
+
+Deleted records. `queryAll` (not `query`) is used so that records in the recycle bin come
+back with `IsDeleted = true`: they are not imported and are reported as skipped ("deleted in
+Salesforce", or "merged into ..." for a merged Account or Contact), so a deletion since the
+last sync is visible in the report. The store keeps any row an earlier sync wrote for them:
+a sync, like `csm import`, never deletes rows.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from connectors.http import ApiClient
+from connectors.http import ApiClient, ApiError
 from connectors.salesforce.client import API, SalesforceOptions, make_client, options_of
 from connectors.sync.base import Page, Skipped, SourceRecord
+
+log = logging.getLogger(__name__)
 
 PHASES = ("Account", "Contact", "Opportunity")
 DONE = "done"
 FIELDS = {
-    "Account": ["Id", "Name", "Industry", "NumberOfEmployees", "LastModifiedDate"],
-    "Contact": ["Id", "AccountId", "FirstName", "LastName", "Title", "Email", "Department"],
+    "Account": ["Id", "Name", "Industry", "NumberOfEmployees"],
+    "Contact": [
+        "Id",
+        "AccountId",
+        "FirstName",
+        "LastName",
+        "Title",
+        "Email",
+        "Department",
+        "LastActivityDate",
+    ],
     "Opportunity": ["Id", "AccountId", "Amount", "StageName", "Type", "CloseDate", "CreatedDate"],
 }
+"""The fields each object's mapping reads (the bookkeeping fields are added to each query)."""
+BOOKKEEPING = {
+    "Account": ["IsDeleted", "MasterRecordId", "LastModifiedDate"],
+    "Contact": ["IsDeleted", "MasterRecordId", "LastModifiedDate"],
+    "Opportunity": ["IsDeleted", "LastModifiedDate"],
+}
+"""Deleted and merged flags, and the ordering field; Opportunity has no MasterRecordId."""
+ENTITY = {"Account": "accounts", "Contact": "contacts", "Opportunity": "opportunities"}
+EXPIRED_LOCATOR = (400, 404)
+"""Statuses of a `nextRecordsUrl` Salesforce no longer holds (INVALID_QUERY_LOCATOR)."""
+
+_ID = re.compile(r"[A-Za-z0-9]{1,18}")
+_TIMESTAMP = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.\d+)?(Z|[+-]\d{2}:?\d{2})?")
+
+Position = tuple[str, str]
+"""(LastModifiedDate as a SOQL literal, Id) of the last record read."""
 
 
 class SalesforceSource:
@@ -48,36 +94,76 @@ class SalesforceSource:
         return cls(make_client(settings), options_of(profile))
 
     def pages(self, cursor: str | None, since: datetime | None) -> Iterator[Page]:
-        """Yield pages of accounts, then contacts and opportunities, after `cursor`."""
-        state = _start(cursor, since)
-        nxt: str | None = state.get("next")
-        for phase in PHASES[PHASES.index(state["phase"]) :]:
-            while True:
-                if nxt:
-                    body = self.client.get(nxt)
-                else:
-                    body = self.client.get(f"{API}/query", {"q": self.soql(phase, state["since"])})
-                records, skipped = self._map(phase, body.get("records") or [])
-                nxt = None if body.get("done", True) else body.get("nextRecordsUrl")
-                if nxt:
-                    after = {**state, "phase": phase, "next": nxt}
-                elif phase != PHASES[-1]:
-                    after = {**state, "phase": PHASES[PHASES.index(phase) + 1], "next": None}
-                else:
-                    after = {"phase": DONE, "since": state["started"]}
-                yield Page(records=records, skipped=skipped, cursor=json.dumps(after))
-                if not nxt:
-                    break
+        """Yield pages of accounts, then contacts and opportunities, after `cursor`.
 
-    def soql(self, phase: str, since: str | None) -> str:
-        """Return the SOQL query of one object, changed after `since` if given."""
+        Args:
+            cursor: a cursor this source yielded earlier, or None.
+            since: only records changed at or after this time (when there is no cursor).
+        """
+        state, after = _start(cursor, since)
+        for phase in PHASES[PHASES.index(state["phase"]) :]:
+            next_url: str | None = None
+            while True:
+                body = self._fetch(phase, state["since"], after, next_url)
+                rows = body.get("records") or []
+                records, skipped = self._map(phase, rows)
+                after = (_position_of(rows[-1]) if rows else None) or after
+                next_url = None if body.get("done", True) else body.get("nextRecordsUrl")
+                if next_url:
+                    nxt: dict[str, Any] = {**state, "phase": phase, "after": after}
+                elif phase != PHASES[-1]:
+                    nxt = {**state, "phase": PHASES[PHASES.index(phase) + 1], "after": None}
+                else:
+                    nxt = {"phase": DONE, "since": state["started"]}
+                yield Page(records=records, skipped=skipped, cursor=json.dumps(nxt))
+                if not next_url:
+                    break
+            after = None
+
+    def soql(self, phase: str, since: str | None = None, after: Position | None = None) -> str:
+        """Return the SOQL query of one object, oldest change first.
+
+        Args:
+            phase: the object (Account, Contact, Opportunity).
+            since: only records changed at or after this SOQL datetime literal.
+            after: only records after this (LastModifiedDate, Id) in the order; it implies
+                `since`, which is then left out.
+        """
         fields = list(FIELDS[phase])
         if phase == "Contact" and self.options.role_field:
             fields.append(self.options.role_field)
         if phase == "Opportunity":
             fields.append(self.options.contract_end_field)
-        where = f" WHERE LastModifiedDate > {since}" if since else ""
-        return f"SELECT {', '.join(dict.fromkeys(fields))} FROM {phase}{where} ORDER BY LastModifiedDate, Id"  # noqa: E501
+        fields += BOOKKEEPING[phase]
+        if after is not None:
+            t, last_id = after
+            where = (
+                f" WHERE (LastModifiedDate > {t}) OR (LastModifiedDate = {t} AND Id > '{last_id}')"
+            )
+        elif since:
+            where = f" WHERE LastModifiedDate >= {since}"
+        else:
+            where = ""
+        select = ", ".join(dict.fromkeys(fields))
+        return f"SELECT {select} FROM {phase}{where} ORDER BY LastModifiedDate, Id"
+
+    def _fetch(
+        self, phase: str, since: str | None, after: Position | None, next_url: str | None
+    ) -> dict[str, Any]:
+        """Return the next batch: by the locator within a run, else a query after `after`."""
+        if next_url:
+            try:
+                return self.client.get(next_url)
+            except ApiError as err:
+                if err.status not in EXPIRED_LOCATOR or after is None:
+                    raise
+                log.warning(
+                    "salesforce: the %s query locator is gone (%s); querying again after the "
+                    "last record read",
+                    phase,
+                    err.message,
+                )
+        return self.client.get(f"{API}/queryAll", {"q": self.soql(phase, since, after)})
 
     def _map(
         self, phase: str, rows: list[dict[str, Any]]
@@ -85,6 +171,9 @@ class SalesforceSource:
         records: list[SourceRecord] = []
         skipped: list[Skipped] = []
         for obj in rows:
+            if obj.get("IsDeleted"):
+                skipped.append(_deleted(phase, obj))
+                continue
             mapped = getattr(self, f"_{phase.lower()}")(obj)
             (skipped if isinstance(mapped, Skipped) else records).append(mapped)
         return records, skipped
@@ -110,6 +199,7 @@ class SalesforceSource:
             "title": obj.get("Title"),
             "email": obj.get("Email"),
             "department": obj.get("Department"),
+            "last_engaged_at": obj.get("LastActivityDate"),
         }
         if self.options.role_field:
             role = obj.get(self.options.role_field)
@@ -151,6 +241,17 @@ class SalesforceSource:
         return SourceRecord(entity="opportunities", source_id=sid, row=row)
 
 
+def _deleted(phase: str, obj: dict[str, Any]) -> Skipped:
+    """Report a record from the recycle bin: deleted, or merged into another record."""
+    merged = obj.get("MasterRecordId")
+    what = f"merged into {phase} {merged}" if merged else "deleted"
+    return Skipped(
+        source_id=f"{phase} {obj['Id']}",
+        entity=ENTITY[phase],
+        problem=f"{what} in Salesforce: not imported (a row an earlier sync stored is kept)",
+    )
+
+
 def _text(value: object) -> str | None:
     if value is None:
         return None
@@ -159,12 +260,54 @@ def _text(value: object) -> str | None:
     return str(value)
 
 
-def _start(cursor: str | None, since: datetime | None) -> dict[str, Any]:
-    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+def soql_datetime(value: str | datetime) -> str | None:
+    """Return a SOQL datetime literal (UTC, to the second, unquoted ISO 8601 with Z).
+
+    Accepts a datetime or Salesforce's own text (`2026-10-01T09:00:00.000+0000`); returns None
+    for text that is not a timestamp, so nothing but a timestamp reaches a query. Fractions
+    of a second are dropped (rounding down), so a record is never skipped.
+    """
+    if isinstance(value, str):
+        match = _TIMESTAMP.fullmatch(value.strip())
+        if match is None:
+            return None
+        zone = match.group(2) or "Z"
+        try:
+            value = datetime.fromisoformat(match.group(1) + ("+00:00" if zone == "Z" else zone))
+        except ValueError:
+            return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _position_of(obj: dict[str, Any]) -> Position | None:
+    """Return a record's place in the order, or None if it lacks a usable one."""
+    t = soql_datetime(str(obj.get("LastModifiedDate") or ""))
+    rid = str(obj.get("Id") or "")
+    return (t, rid) if t and _ID.fullmatch(rid) else None
+
+
+def _checked_position(value: object) -> Position | None:
+    """Return a stored position if it is a (timestamp, Id) pair, else None (restart)."""
+    if not (isinstance(value, list | tuple) and len(value) == 2):
+        return None
+    t, rid = soql_datetime(str(value[0])), str(value[1])
+    return (t, rid) if t and _ID.fullmatch(rid) else None
+
+
+def _start(cursor: str | None, since: datetime | None) -> tuple[dict[str, Any], Position | None]:
+    """Return the pass to run and the position in its object, from `cursor` or new."""
+    now = soql_datetime(datetime.now(UTC))
     if cursor:
-        state = json.loads(cursor)
-        if state.get("phase") != DONE:
-            return state
-        return {"phase": PHASES[0], "next": None, "since": state.get("since"), "started": now}
-    start = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if since else None
-    return {"phase": PHASES[0], "next": None, "since": start, "started": now}
+        stored = json.loads(cursor)
+        last = soql_datetime(str(stored.get("since") or ""))
+        if stored.get("phase") in PHASES:
+            started = soql_datetime(str(stored.get("started") or "")) or now
+            state = {"phase": stored["phase"], "since": last, "started": started}
+            # An older cursor held a nextRecordsUrl instead of a position: its locator has
+            # likely expired, so that object is read again from its start (upserts).
+            return state, _checked_position(stored.get("after"))
+        return {"phase": PHASES[0], "since": last, "started": now}, None
+    start = soql_datetime(since) if since else None
+    return {"phase": PHASES[0], "since": start, "started": now}, None

@@ -5,13 +5,17 @@ Notes and tasks are Task records upserted on an external-id field holding the ch
 time (201) and updates the same task on a retry (200/204), so a retry after a timeout never
 makes a second one. A note is a completed Task dated the note's day; a task is an open one
 due on its date; both are on the account (`WhatId`). Health fields are a PATCH of the
-Account's custom fields. The account id is the Salesforce Account Id (accounts synced from
-Salesforce carry it). One HTTP attempt per call: memory.writes does the retrying.
+Account's custom fields with absolute values, so repeating it changes nothing. The account
+id is the Salesforce Account Id (accounts synced from Salesforce carry it); an unknown one
+fails permanently and says so. One HTTP attempt per call: memory.writes does the retrying
+(429, 5xx, timeouts, and REQUEST_LIMIT_EXCEEDED, which Salesforce sends as a 403; a 401 or
+any other 403 fails at once, naming CSM_SALESFORCE_TOKEN).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from connectors.crm.base import PermanentCrmError, RetryableCrmError, WriteReceipt
 from connectors.http import ApiClient, ApiError, AuthError, RetryExhausted
@@ -60,17 +64,27 @@ class SalesforceCrm:
                     self.options.health_tier_field: p.health_tier,
                     self.options.last_scored_field: p.last_scored.isoformat(),
                 }
-                path = f"{API}/sobjects/Account/{change.account_id}"
+                path = f"{API}/sobjects/Account/{quote(change.account_id, safe='')}"
                 self.client.patch(path, json=fields, retry=False)
                 return WriteReceipt(backend=self.name, record_id=change.account_id)
-            path = f"{API}/sobjects/Task/{self.options.key_field}/{key}"
+            path = f"{API}/sobjects/Task/{self.options.key_field}/{quote(key, safe='')}"
             response = self.client.request("PATCH", path, json=self._task(change), retry=False)
         except AuthError as err:
             raise PermanentCrmError(str(err)) from None
         except RetryExhausted as err:
             raise RetryableCrmError(str(err), retry_after=err.retry_after) from None
         except ApiError as err:
+            if err.status == 404 and change.kind == "health_fields":
+                raise PermanentCrmError(
+                    f"Salesforce has no Account {change.account_id} ({change.account_name}): "
+                    "sync Salesforce (`csm sync salesforce`) so accounts carry Salesforce ids"
+                ) from None
             raise PermanentCrmError(str(err)) from None
+        if response.status_code == 300:  # several Tasks hold the key: the field is not unique
+            raise PermanentCrmError(
+                f"more than one Salesforce Task has {self.options.key_field} = {key}: make the "
+                "field a unique external id and remove the extra Tasks"
+            )
         body = response.json() if response.content else {}
         created = response.status_code == 201
         return WriteReceipt(

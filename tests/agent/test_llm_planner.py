@@ -177,13 +177,16 @@ def test_at_most_three_commands_per_turn(model):
     assert len(planner().plan("Score A0..A4", [], None).calls) == 3
 
 
-def test_an_llm_failure_falls_back_to_the_offline_planner(model):
+def test_an_llm_failure_falls_back_to_the_offline_planner(model, caplog):
     class Offline:
         def plan(self, text, history, focus_account):
             return Plan(calls=[Call(name="scan")])
 
     model.enqueue(*(httpx.ReadTimeout("scripted") for _ in range(3)))
     assert planner(fallback=Offline()).plan("weekly scan", [], None).calls == [Call(name="scan")]
+    # one line saying why, no traceback: the failure was handled
+    [record] = [r for r in caplog.records if "LLM planning failed" in r.getMessage()]
+    assert "timed out" in record.getMessage() and record.exc_info is None
 
 
 def test_without_a_fallback_the_llm_error_is_raised(model):
