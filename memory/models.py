@@ -359,3 +359,17 @@ class SyncState(Base):
     last_success_at: Mapped[datetime | None] = mapped_column(DateTime)
     rows: Mapped[dict] = mapped_column(JSON)
     errors: Mapped[list] = mapped_column(JSON)
+
+
+class SlackClaim(Base):
+    """A key one Slack bot worker took, once (connectors/slack/approvals.py `Claims`).
+
+    `key` is an approval's `thread:checkpoint` or an event delivery's `event:ID`; the unique
+    key is the lock across workers: a second click, a replayed action, a Slack retry or
+    another worker inserting the same key loses. `at` lets old claims be pruned.
+    """
+
+    __tablename__ = "slack_claims"
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    by: Mapped[str] = mapped_column(String(255))
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 
-HEAD = "0003"
+HEAD = "0004"
 """The newest migration's revision id (a test checks it against the migration scripts)."""
 
 

@@ -12,35 +12,32 @@ paused graph only when
 
 The same table de-duplicates Slack's event deliveries by `event_id` (`Claims.take`), so an
 event retried by Slack (X-Slack-Retry-Num) runs once even when another worker gets it.
-Claims are created by this module (`CREATE TABLE IF NOT EXISTS`), apart from the store's
-migrations: they are the Slack front end's bookkeeping, not account data.
+The table is part of the store's schema (memory.models.SlackClaim, migration 0004);
+`Claims.prune` drops claims older than Slack could still retry or a button be clicked.
 """
 
 from __future__ import annotations
 
 import json
-import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import Column, DateTime, MetaData, String, Table, insert
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy import delete, insert
+from sqlalchemy.exc import IntegrityError
 
 from agent.session import Reply
+from memory.models import SlackClaim
 
 if TYPE_CHECKING:
     from agent.session import Session
     from memory.store import Store
 
-_metadata = MetaData()
-CLAIMS = Table(
-    "slack_claims",
-    _metadata,
-    Column("key", String(255), primary_key=True),
-    Column("by", String(255), nullable=False),
-    Column("at", DateTime, nullable=False),
-)
+CLAIMS = SlackClaim.__table__
+KEEP_DAYS = 30
+"""Claims younger than this are kept (a staged change's buttons stay clickable that long)."""
+PRUNE_EVERY = 500
+"""Prune old claims after this many claims taken by one worker."""
 
 Status = Literal["done", "refused", "stale"]
 
@@ -75,32 +72,27 @@ class Claims:
     """Keys taken once in the shared database (SQLite or PostgreSQL)."""
 
     def __init__(self, store: Store) -> None:
-        """Use the store's database, creating the claims table if it is missing."""
+        """Use the store's database (migrated: the table is memory.models.SlackClaim)."""
         self.store = store
-        self._ready = False
-        self._lock = threading.Lock()
-
-    def _ensure(self) -> None:
-        with self._lock:
-            if self._ready:
-                return
-            try:
-                CLAIMS.create(self.store.engine, checkfirst=True)
-            except (OperationalError, ProgrammingError, IntegrityError):
-                # another worker created it between the check and the CREATE
-                CLAIMS.create(self.store.engine, checkfirst=True)
-            self._ready = True
+        self._taken = 0
 
     def take(self, key: str, by: str) -> bool:
         """Claim `key` for `by`; False when someone (any worker) already holds it."""
-        self._ensure()
         now = datetime.now(UTC).replace(tzinfo=None)
         try:
             with self.store.engine.begin() as conn:
                 conn.execute(insert(CLAIMS).values(key=key[:255], by=by[:255], at=now))
         except IntegrityError:
             return False
+        self._taken += 1
+        if self._taken % PRUNE_EVERY == 0:
+            self.prune(now - timedelta(days=KEEP_DAYS))
         return True
+
+    def prune(self, before: datetime) -> int:
+        """Delete the claims taken before `before`; return how many went."""
+        with self.store.engine.begin() as conn:
+            return conn.execute(delete(CLAIMS).where(CLAIMS.c.at < before)).rowcount
 
 
 def pending_ref(session: Session) -> ApprovalRef | None:

@@ -129,3 +129,16 @@ def test_a_turn_with_a_read_and_a_write_shows_both(demo_env):
     assert headers == ["Score: Acme Corp", "CRM change to approve"]
     assert set(buttons(message.model_dump())) == {"Approve", "Cancel"}
     assert message_text(message.model_dump()).count("called Greg about the renewal") == 1
+
+
+def test_claims_are_taken_once_and_old_ones_pruned(store):
+    from datetime import datetime, timedelta
+
+    from connectors.slack.approvals import Claims
+
+    claims = Claims(store)  # the table comes with the store's migrations
+    assert claims.take("event:Ev1", "worker-1") is True
+    assert claims.take("event:Ev1", "worker-2") is False  # a Slack retry, another worker
+    assert claims.prune(datetime.now() - timedelta(days=30)) == 0  # the claim is recent
+    assert claims.prune(datetime.now() + timedelta(days=1)) == 1
+    assert claims.take("event:Ev1", "worker-2") is True  # pruned: the key is free again
