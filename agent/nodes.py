@@ -109,7 +109,7 @@ class Nodes:
     def parse(self, state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         """Plan the turn from the text, the thread's history and its focus account."""
         history = [Turn.model_validate(t) for t in state.turns[-HISTORY_TURNS:]]
-        plan = self.planner.plan(state.text, history, state.focus_name)
+        plan = self.planner.plan(state.text, history, self._focus(state, runtime))
         if state.awaiting and not plan.calls:
             plan = self._which_account(state, runtime) or plan
         return {
@@ -127,6 +127,20 @@ class Nodes:
             "decision": None,
             "usage": usage_of(plan),
         }
+
+    def _focus(self, state: State, runtime: Runtime[Context]) -> str | None:
+        """Return the thread's account for this user: none when it is outside their book.
+
+        In a shared thread (Slack), the account someone else asked about may not be in this
+        user's book: for them the thread has no focus, as if it had never been named.
+        """
+        if state.focus_id is None or (runtime.context or Context()).book is None:
+            return state.focus_name
+        try:
+            visible = state.focus_id in self._ctx(runtime).names()
+        except CommandError:
+            return None
+        return state.focus_name if visible else None
 
     def _which_account(self, state: State, runtime: Runtime[Context]) -> Plan | None:
         """Read the message as the answer to "which account?": the awaited calls, for it.

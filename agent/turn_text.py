@@ -25,7 +25,11 @@ def resolved_call(call: Call, ctx: RunContext, state: State) -> dict[str, Any]:
     args = cmd.args.model_validate(call.args).model_dump(mode="json", exclude_unset=True)
     if args.get("account"):
         typed = args["account"]
-        if state.focus_id and typed in (state.focus_name, state.focus_id):
+        if (
+            state.focus_id
+            and typed in (state.focus_name, state.focus_id)
+            and state.focus_id in ctx.names()  # the thread's account, if this user may see it
+        ):
             args["account"] = state.focus_id
         else:
             args["account"] = ctx.resolve(typed)
