@@ -241,7 +241,11 @@ class _RowParser:
         ]
 
     def parse(self, cells: dict[str, str | None]) -> tuple[dict[str, Any], list[Problem]]:
-        """Return the parsed row (only the columns the source gave) and its problems."""
+        """Return the parsed row (only the columns the source gave a value) and its problems.
+
+        An empty cell is "unknown" for the source, not a value: it is left out of the row, so
+        the upsert keeps what the store holds (columns with a default, e.g. `status`, get it).
+        """
         row: dict[str, Any] = {}
         problems: list[Problem] = []
         for col, convert in self.cells:
@@ -253,7 +257,10 @@ class _RowParser:
             if not text:
                 if col.required:
                     problems.append((col.name, _EMPTY))
-                row[col.name] = col.default
+                elif col.default is not None:
+                    row[col.name] = col.default
+                # else: the source does not know it: leave the stored value (a CSV import's,
+                # a person's) as it is; a new row gets it empty, as an import would
                 continue
             try:
                 row[col.name] = text if convert is None else convert(text)

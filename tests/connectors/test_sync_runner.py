@@ -195,6 +195,44 @@ def test_a_resync_updates_rows_and_keeps_columns_the_source_does_not_give(store,
     assert tuple(row) == ("Acme Corp", "enterprise", "Gold")
 
 
+def test_a_field_the_vendor_leaves_empty_keeps_the_stored_value(store, tmp_path):
+    # HubSpot returns null for industry/employees and the contact's role property: unknown
+    # to the vendor, not a value, so what the CSV import stored stays
+    folder = tmp_path / "csv"
+    folder.mkdir()
+    (folder / "accounts.csv").write_text(
+        "account_id,name,industry,employees\na1,Acme,Software,120\n", encoding="utf-8"
+    )
+    (folder / "contacts.csv").write_text(
+        "contact_id,account_id,name,role,last_engaged_at\nk1,a1,Greg Hale,champion,2026-10-01\n",
+        encoding="utf-8",
+    )
+    import_folder(store, folder)
+    page = [
+        rec("accounts", "c1", account_id="a1", name="Acme Corp", industry=None, employees=""),
+        rec(
+            "contacts",
+            "p1",
+            contact_id="k1",
+            account_id="a1",
+            name="Greg Hale",
+            role=None,
+            last_engaged_at=None,
+            title="VP Ops",
+        ),  # fmt: skip
+    ]
+    sync(store, FakeSource([page]))
+    with store.engine.connect() as conn:
+        account = conn.execute(text("SELECT name, industry, employees FROM accounts")).one()
+        contact = conn.execute(text("SELECT role, last_engaged_at, title FROM contacts")).one()
+    assert tuple(account) == ("Acme Corp", "Software", 120)
+    assert (contact.role, str(contact.last_engaged_at), contact.title) == (
+        "champion",
+        "2026-10-01",
+        "VP Ops",
+    )
+
+
 def test_full_and_since_ignore_the_stored_cursor(store):
     sync(store, FakeSource(PAGES))
     source = FakeSource(PAGES)
