@@ -132,6 +132,9 @@ def sync(
     except BaseException as err:
         report.status = "failed"
         report.errors.append(_describe(err))
+        if notes_index is not None and run.documents and isinstance(err, Exception):
+            # the pages stored before the failure stay: so do their notes, in the index too
+            report.notes_indexed = _index(store, notes_index, run.documents, report)
         _finish(store, report)
         if isinstance(err, ApiError):
             return report

@@ -269,6 +269,18 @@ def test_synced_notes_are_indexed_and_an_unavailable_index_is_reported(store):
     ]
 
 
+def test_notes_stored_before_a_failure_are_indexed_too(store):
+    # pages 1-3 (with note n1) are stored, then the API fails before page 4: the note's row
+    # stays, and so must its place in the index (a resumed run only indexes what it writes)
+    index = FakeIndex()
+    err = AuthError(401, "hubspot refused the credentials (HTTP 401): check CSM_HUBSPOT_TOKEN")
+    more = [*PAGES, [rec("accounts", "c3", account_id="a3", name="Initech")]]
+    report = sync(store, FakeSource(more, fail_before=3, error=err), notes_index=lambda: index)
+    assert report.status == "failed"
+    assert [d.doc_id for d in index.docs] == ["note:n1"]
+    assert report.notes_indexed == 1
+
+
 def test_the_vendor_is_recorded_as_the_crm_only_when_the_profile_names_none(store, tmp_path):
     home = tmp_path / "home"
     report = sync(store, FakeSource(PAGES), home=home)
