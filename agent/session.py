@@ -118,7 +118,7 @@ class Session:
 
         Without a checkpointer, the configured one is opened (and closed by `close`); with
         no planner and composer, `default_models` (or `offline_models` when `offline`).
-        Confirmed writes go to the CRM backend `backend` (default: the CSM_CRM setting).
+        Confirmed writes go to the CRM backend `backend` (default: the CSM_CRM_BACKEND setting).
         With `book` (a CSM owner, accounts.csm), only that CSM's accounts are visible.
         """
         from agent.graph import build_graph
@@ -145,7 +145,7 @@ class Session:
             composer,
             checkpointer,
             store=(lambda: store) if store else None,
-            backend=backend or _settings().crm,
+            backend=backend or _settings().crm_backend,
         )
 
     @property

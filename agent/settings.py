@@ -72,9 +72,10 @@ class Settings(BaseSettings):
         "default: the login name",
     )
 
-    crm: str = Field(
+    crm_backend: str = Field(
         default="local",
-        description="the CRM confirmed writes go to (CSM_CRM): `local` (a table in the store), "
+        description="the CRM confirmed writes go to (CSM_CRM_BACKEND): `local` (a table in the "
+        "store), "
         "`hubspot` or `salesforce`",
     )
 

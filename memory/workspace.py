@@ -56,6 +56,11 @@ class WorkspaceProfile(BaseModel):
         description="field mappings per sync source (docs/connectors.md), e.g. "
         '{"hubspot": {"role_property": "csm_role"}}',
     )
+    owner_emails: dict[str, str] = Field(
+        default_factory=dict,
+        description="account owner as written in accounts.csm -> their e-mail, for owners "
+        'stored by name (docs/slack.md), e.g. {"Maya Chen": "maya@acme.com"}',
+    )
 
     def source(self, category: str) -> str:
         """Name the system of `category`, with the team's product in brackets when known."""

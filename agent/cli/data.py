@@ -19,7 +19,13 @@ from rich.table import Table
 from agent.cli.app import AsOf, CliError, app, console, friendly_errors, today
 from agent.cli.context import current_store
 from agent.settings import get_settings
-from memory.workspace import DiscountStep, SystemOwner, WorkspaceProfile, save_profile
+from memory.workspace import (
+    DiscountStep,
+    SystemOwner,
+    WorkspaceProfile,
+    load_profile,
+    save_profile,
+)
 
 
 def _import(folder: Path) -> None:
@@ -162,6 +168,19 @@ def demo(
     _import(folder)
 
 
+def _owner_emails(pairs: list[str]) -> dict[str, str]:
+    """Parse 'Owner Name=e-mail' pairs; an entry without '=' or '@' is an error."""
+    out: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, email = pair.partition("=")
+        if not sep or not name.strip() or "@" not in email:
+            raise typer.BadParameter(
+                f"{pair!r}: write it as 'Owner Name=name@company.com'", param_hint="--owner-email"
+            )
+        out[name.strip()] = email.strip()
+    return out
+
+
 def _ladder(value: str) -> list[DiscountStep]:
     steps = []
     for part in filter(None, (p.strip() for p in value.split(","))):
@@ -201,6 +220,14 @@ def init(
     csat_threshold: Annotated[
         float | None, _opt("csat-threshold", "Mean CSAT below this is negative (1-5).")
     ] = None,
+    owner_email: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--owner-email",
+            help="An account owner as written in accounts.csm and their e-mail, "
+            "'Maya Chen=maya@acme.com' (repeat the option): who they are in Slack.",
+        ),
+    ] = None,
     interactive: Annotated[
         bool | None,
         typer.Option(
@@ -211,7 +238,9 @@ def init(
     """Record the team's systems, owners and policies (the workspace profile).
 
     Data gaps then name your systems and who can fill them ("survey tool (Delighted)", ask
-    "CS Ops"). Values come from flags, CSM_* environment variables, or prompts.
+    "CS Ops"). Values come from flags, CSM_* environment variables, or prompts. Running it
+    again changes only what it is given: the rest of the saved profile (connector mappings,
+    owner e-mails, the other systems) stays.
 
     Example: csm init --crm HubSpot --crm-owner "RevOps (Dana)" --discount-ladder "CSM:10,VP:25"
     """
@@ -235,13 +264,21 @@ def init(
         escalation_path = escalation_path or typer.prompt(
             "escalation path (comma-separated)", default="", show_default=False
         )
+    saved = load_profile(get_settings().home)
+    changes: dict[str, object] = {}
+    for key, (system, owner) in values.items():
+        before: SystemOwner = getattr(saved, key)
+        changes[key] = SystemOwner(system=system or before.system, owner=owner or before.owner)
+    if discount_ladder:
+        changes["discount_authority"] = _ladder(discount_ladder)
+    if escalation_path:
+        changes["escalation_path"] = [p.strip() for p in escalation_path.split(",") if p.strip()]
+    if csat_threshold is not None:
+        changes["csat_threshold"] = csat_threshold
+    if owner_email:
+        changes["owner_emails"] = {**saved.owner_emails, **_owner_emails(owner_email)}
     try:
-        profile = WorkspaceProfile(
-            **{k: SystemOwner(system=v[0] or None, owner=v[1] or None) for k, v in values.items()},
-            discount_authority=_ladder(discount_ladder or ""),
-            escalation_path=[p.strip() for p in (escalation_path or "").split(",") if p.strip()],
-            csat_threshold=csat_threshold if csat_threshold is not None else 3.0,
-        )
+        profile = WorkspaceProfile.model_validate({**saved.model_dump(), **changes})
     except ValueError as err:
         raise CliError(f"invalid workspace profile: {err}") from None
     path = save_profile(get_settings().home, profile)

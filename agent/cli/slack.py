@@ -1,7 +1,9 @@
 """`csm slack ...`: run the Slack bot, post the weekly scan and the alerts, print the manifest.
 
-`serve` answers Slack (HTTP on /slack/events, or `--socket` for Socket Mode); `post-scan`
-and `post-alerts` are one-shot commands for a scheduler (cron, a Kubernetes CronJob).
+`serve` answers Slack (HTTP on /slack/events, or `--socket` for Socket Mode) until SIGTERM
+or Ctrl-C, letting the answers in flight finish; at start-up it completes the CRM writes an
+interrupted worker left pending. `post-scan` and `post-alerts` are one-shot commands for a
+scheduler (cron, a Kubernetes CronJob).
 Settings come from the environment: SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_APP_TOKEN,
 CSM_SLACK_API_URL, CSM_SLACK_ADMINS, CSM_DATABASE_URL (see docs/slack.md).
 """
@@ -49,7 +51,7 @@ def serve(
     """
     from agent.settings import get_settings
     from connectors.slack.runtime import SlackBot
-    from connectors.slack.server import http_server, serve_socket
+    from connectors.slack.server import http_server, serve_http, serve_socket
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = get_settings()
@@ -60,20 +62,20 @@ def serve(
     except ValueError as err:
         raise CliError(str(err), 2) from None
     try:
+        resumed = bot.resume_writes(settings.crm_backend)
+        if resumed:
+            done = sum(o.result != "failed" for o in resumed)
+            typer.echo(f"Resumed {len(resumed)} interrupted CRM write(s): {done} written")
+        worker = bot.conversations.worker
         if socket:
             assert settings.slack_app_token is not None
-            serve_socket(bot.app, settings.slack_app_token.get_secret_value())
+            serve_socket(bot.app, settings.slack_app_token.get_secret_value(), worker)
             return
         server = http_server(bot.app, port, host)
         typer.echo(
             f"csm Slack bot listening on http://{host}:{server.server_address[1]}/slack/events"
         )
-        try:
-            server.serve_forever()
-        except KeyboardInterrupt:
-            pass
-        finally:
-            server.server_close()
+        serve_http(server, worker)
     finally:
         bot.close()
 
@@ -110,16 +112,20 @@ def post_scan(
 def post_alerts(as_of: AsOf = None, json: Json = False) -> None:
     """DM each CSM the health alerts of their accounts: tier drops, score drops, decline.
 
-    The owner (accounts.csm) is found in Slack by e-mail, else by name; owners not found
-    are listed. Run it daily from a scheduler.
+    The owner (accounts.csm) is found in Slack by e-mail: the owner itself, or the e-mail
+    the workspace profile maps it to (owner_emails), never by name. Owners not found, and
+    those Slack refused, are listed. Run it daily from a scheduler.
 
     Example: csm slack post-alerts --json
     """
+    from agent.settings import get_settings
     from connectors.slack.proactive import post_alerts as post
+    from memory.workspace import load_profile
 
     client, store = _client_and_store()
     try:
-        report = post(client, store, as_of or today())
+        owner_emails = load_profile(get_settings().home).owner_emails
+        report = post(client, store, as_of or today(), owner_emails)
     finally:
         store.dispose()
     if json:
@@ -129,6 +135,8 @@ def post_alerts(as_of: AsOf = None, json: Json = False) -> None:
         typer.echo(f"{d.owner} ({d.slack_user}): {len(d.alerts)} alert(s)")
     for d in report.unmatched:
         typer.echo(f"{d.owner}: not found in Slack, {len(d.alerts)} alert(s) not sent", err=True)
+    for d in report.failed:
+        typer.echo(f"{d.owner}: Slack said {d.error}, {len(d.alerts)} alert(s) not sent", err=True)
 
 
 @slack_app.command()

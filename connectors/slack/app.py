@@ -5,7 +5,8 @@ connectors.slack.conversations, which answers in the background:
 
 - `app_mention`: "@csm Score Acme" in a channel; the reply goes into the mention's thread;
 - `message` in a DM (`im`), or a reply without a mention in a channel thread csm answered in;
-- `/csm TEXT`: the question is posted as a new message and answered in its thread;
+- `/csm TEXT`: the question is posted as a new message and answered in its thread (what
+  only the asker should see, an error or "you are not mapped", goes through `respond`);
 - the Approve / Cancel buttons of a staged CRM write (connectors.slack.approvals).
 
 An event is handled once even when Slack delivers it again (X-Slack-Retry-Num) or another
@@ -26,7 +27,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
 )
 
-from connectors.slack.blocks import APPROVE_ACTION, CANCEL_ACTION, safe
+from connectors.slack.blocks import APPROVE_ACTION, CANCEL_ACTION
 from connectors.slack.conversations import Conversations, Incoming
 
 if TYPE_CHECKING:
@@ -91,9 +92,8 @@ def register(app: App, conv: Conversations) -> None:
             return  # edits, joins, bots (csm's own messages included)
         thread_ts = event.get("thread_ts")
         if event.get("channel_type") == "im":
-            conv.submit(
-                _incoming(event, body, thread_ts, key=thread_ts or "dm"), body.get("event_id")
-            )
+            msg = _incoming(event, body, thread_ts, key=thread_ts or "dm", direct=True)
+            conv.submit(msg, body.get("event_id"))
         elif thread_ts and f"<@{context.get('bot_user_id')}>" not in event.get("text", ""):
             # a reply in a thread, answered only if csm is part of it
             conv.submit(_incoming(event, body, thread_ts), body.get("event_id"), known=True)
@@ -106,7 +106,10 @@ def register(app: App, conv: Conversations) -> None:
             ack(USAGE)
             return
         ack()
-        conv.worker.submit(_ask_in_channel, conv, command, text)
+        team = command.get("team_id") or "T"
+        conv.worker.submit(
+            conv.ask_in_channel, team, command["channel_id"], command["user_id"], text, respond
+        )
 
     @app.action(APPROVE_ACTION)
     def on_approve(ack: Any, body: dict[str, Any]) -> None:  # noqa: ANN401
@@ -120,7 +123,11 @@ def register(app: App, conv: Conversations) -> None:
 
 
 def _incoming(
-    event: dict[str, Any], body: dict[str, Any], thread_ts: str | None, key: str | None = None
+    event: dict[str, Any],
+    body: dict[str, Any],
+    thread_ts: str | None,
+    key: str | None = None,
+    direct: bool = False,
 ) -> Incoming:
     return Incoming(
         team=event.get("team") or body.get("team_id") or "T",
@@ -129,16 +136,8 @@ def _incoming(
         text=MENTION.sub("", event.get("text") or "").strip(),
         thread_ts=thread_ts,
         key=key or thread_ts or event["ts"],
+        direct=direct,
     )
-
-
-def _ask_in_channel(conv: Conversations, command: dict[str, Any], text: str) -> None:
-    """Post a /csm question as a new message, then answer it in that message's thread."""
-    user, channel = command["user_id"], command["channel_id"]
-    posted = conv.client.chat_postMessage(channel=channel, text=f"<@{user}> asked: {safe(text)}")
-    ts = posted["ts"]
-    team = command.get("team_id") or "T"
-    conv.answer(Incoming(team=team, channel=channel, user=user, text=text, thread_ts=ts, key=ts))
 
 
 def _decision(conv: Conversations, body: dict[str, Any], answer: str) -> None:

@@ -10,6 +10,10 @@ paused graph only when
    database (`slack_claims`, unique key). A second click, a replayed action, a Slack retry
    or a second worker handling the same click loses the claim and changes nothing.
 
+If resuming fails with an unexpected error (a lost connection, a bug), the claim is released
+so that a later click can retry, and the clicker is told so; a write that did reach the CRM
+is not repeated (the outbox's idempotency key).
+
 The same table de-duplicates Slack's event deliveries by `event_id` (`Claims.take`), so an
 event retried by Slack (X-Slack-Retry-Num) runs once even when another worker gets it.
 The table is part of the store's schema (memory.models.SlackClaim, migration 0004);
@@ -19,6 +23,7 @@ The table is part of the store's schema (memory.models.SlackClaim, migration 000
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
@@ -27,11 +32,14 @@ from sqlalchemy import delete, insert
 from sqlalchemy.exc import IntegrityError
 
 from agent.session import Reply
+from connectors.slack.blocks import error_line
 from memory.models import SlackClaim
 
 if TYPE_CHECKING:
     from agent.session import Session
     from memory.store import Store
+
+log = logging.getLogger(__name__)
 
 CLAIMS = SlackClaim.__table__
 KEEP_DAYS = 30
@@ -39,7 +47,7 @@ KEEP_DAYS = 30
 PRUNE_EVERY = 500
 """Prune old claims after this many claims taken by one worker."""
 
-Status = Literal["done", "refused", "stale"]
+Status = Literal["done", "refused", "stale", "failed"]
 
 
 class ApprovalRef(BaseModel):
@@ -60,7 +68,7 @@ class ApprovalRef(BaseModel):
 
 
 class Decision(BaseModel):
-    """What became of a click: done (the graph resumed), refused, or stale (nothing to do)."""
+    """What became of a click: done (the graph resumed), refused, stale or failed (retry)."""
 
     status: Status
     message: str = ""
@@ -88,6 +96,11 @@ class Claims:
         if self._taken % PRUNE_EVERY == 0:
             self.prune(now - timedelta(days=KEEP_DAYS))
         return True
+
+    def release(self, key: str) -> None:
+        """Give `key` back, so that it can be taken again (the work it guarded failed)."""
+        with self.store.engine.begin() as conn:
+            conn.execute(delete(CLAIMS).where(CLAIMS.c.key == key[:255]))
 
     def prune(self, before: datetime) -> int:
         """Delete the claims taken before `before`; return how many went."""
@@ -130,9 +143,22 @@ def decide(
             message=f"Only <@{asker}>, who asked for this change, or an admin can approve "
             "or cancel it. Nothing was written.",
         )
-    if not claims.take(f"approval:{ref.thread_id}:{ref.checkpoint_id}", user):
+    key = f"approval:{ref.thread_id}:{ref.checkpoint_id}"
+    if not claims.take(key, user):
         return Decision(status="stale", message="This change was already handled.")
-    return Decision(status="done", asker=asker, reply=session.send(answer))
+    try:
+        reply = session.send(answer)
+    except Exception as err:  # noqa: BLE001  (any failure: give the claim back, say so)
+        log.exception("resuming the approval %s failed", key)
+        claims.release(key)
+        return Decision(
+            status="failed",
+            asker=asker,
+            message=f"csm could not finish this: {error_line(err)}. Nothing is marked as "
+            "handled: click the button again (or type yes / no) to retry; a write that "
+            "already reached the CRM is not repeated.",
+        )
+    return Decision(status="done", asker=asker, reply=reply)
 
 
 __all__ = ["ApprovalRef", "Claims", "Decision", "asker_of", "decide", "pending_ref"]

@@ -3,8 +3,10 @@
 Every answer is a header per command run (what and on which account), its headline values
 as fields, the answer's text in sections, the data gaps in their own section and a context
 line with the as-of date. Slack allows 50 blocks a message and 3000 characters a section
-text; a longer answer is split at line breaks, and what still does not fit is cut with a
-hint naming the command that prints all of it (`csm scan --json`).
+text, and refuses a message whose blocks hold more than about 12,000 characters in all
+(`msg_blocks_too_long`); a longer answer is split at line breaks, and what still does not
+fit in 50 blocks and MAX_TEXT characters is cut with a hint naming the command that prints
+all of it (`csm scan --json`).
 
 Notes and tickets quoted in an answer are untrusted text: they are shown as text, and
 mentions in them (`<!channel>`, `<@U...>`) are defused so a note cannot ping anyone.
@@ -23,6 +25,10 @@ from agent.planning import ToolRun
 from agent.session import Reply
 
 MAX_BLOCKS = 50
+MAX_TEXT = 11_000
+"""Characters of text in all of a message's blocks (Slack refuses ~12-13k: msg_blocks_too_long)."""
+MIN_PART = 200
+"""A section is shortened to fill the room left only when at least this much room is left."""
 SECTION_CHARS = 3000
 HEADER_CHARS = 150
 FIELD_CHARS = 2000
@@ -30,6 +36,10 @@ MAX_FIELDS = 10
 FALLBACK_CHARS = 3000
 """Characters of the notification fallback `text` (Slack truncates at 40,000)."""
 FENCE = "```"
+ERROR_CHARS = 200
+"""Characters of an error's one line shown to a user."""
+_TOKEN = re.compile(r"\b(?:xox[a-z]|xapp|sk|pat)-[\w.-]+|\bBearer\s+[\w.~+/=-]+", re.I)
+"""What looks like a token in an error message (Slack, OpenAI, HubSpot, a bearer header)."""
 _BOX = re.compile("[\u2500-\u257f]")
 _SKIP_FIELDS = {"command", "as_of", "account_id", "name", "gaps", "show_all", "qualifying"}
 
@@ -57,11 +67,21 @@ def cli_hint(run: ToolRun) -> str:
         parts.append(_quote(str(args["account"])))
     if args.get("query"):
         parts.append(_quote(str(args["query"])))
+    if args.get("days"):
+        parts += ["--days", str(args["days"])]
     return " ".join([*parts, "--json"])
 
 
 def reply_message(reply: Reply, as_of: date) -> Message:
     """Render a reply (any command's, or a plain answer) as a Block Kit message."""
+    tail = [context(as_of, reply.runs)]
+    hint = cli_hint(reply.runs[0]) if reply.runs else None
+    blocks = fit(body_blocks(reply), tail, hint)
+    return Message(text=fallback_text(reply.text), blocks=blocks)
+
+
+def body_blocks(reply: Reply) -> list[dict[str, Any]]:
+    """Return a reply's blocks before the context line: headers, fields, text, data gaps."""
     blocks: list[dict[str, Any]] = []
     for run in reply.runs:
         blocks.append(header(_title(run)))
@@ -70,10 +90,7 @@ def reply_message(reply: Reply, as_of: date) -> Message:
             blocks.append({"type": "section", "fields": fields})
     body = text_sections(reply.text)
     gaps = gap_sections([g for run in reply.runs for g in run.gaps])
-    tail = [context(as_of, reply.runs)]
-    hint = cli_hint(reply.runs[0]) if reply.runs else None
-    blocks = fit([*blocks, *body, *gaps], tail, hint)
-    return Message(text=fallback_text(reply.text), blocks=blocks)
+    return [*blocks, *body, *gaps]
 
 
 def pending_message(reply: Reply, as_of: date, value: str, asker: str) -> Message:
@@ -87,10 +104,8 @@ def pending_message(reply: Reply, as_of: date, value: str, asker: str) -> Messag
     """
     summary = (reply.pending or {}).get("change", {}).get("summary", reply.text)
     lead = reply.text.split(summary, 1)[0].strip()  # this turn's other answers, if any
-    before = reply_message(reply.model_copy(update={"text": lead}), as_of).blocks
-    before = [b for b in before if b["type"] != "context"]
-    blocks = [
-        *before,
+    before = body_blocks(reply.model_copy(update={"text": lead}))
+    change = [
         header("CRM change to approve"),
         *text_sections(summary),
         {
@@ -112,7 +127,42 @@ def pending_message(reply: Reply, as_of: date, value: str, asker: str) -> Messag
             ],
         },
     ]
-    return Message(text=fallback_text(reply.text), blocks=blocks[-MAX_BLOCKS:])
+    hint = cli_hint(reply.runs[0]) if reply.runs else None
+    return Message(text=fallback_text(reply.text), blocks=fit(before, change, hint))
+
+
+def short_message(text: str, hint: str | None) -> Message:
+    """Render an answer Slack refused as too long: its plain text cut, and where the rest is.
+
+    `text` is a message's fallback text (already escaped, at most FALLBACK_CHARS).
+    """
+    where = f"`{hint}` prints all of it" if hint else "`csm ask` in a terminal prints all of it"
+    note = f"Slack refused the full answer as too long: {where}."
+    blocks = [
+        *text_sections_raw(text[:SECTION_CHARS]),
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": note}]},
+    ]
+    return Message(text=text[:FALLBACK_CHARS] or "csm", blocks=blocks)
+
+
+def error_line(err: BaseException) -> str:
+    """Return one short line saying what went wrong: no traceback, no token, no SQL."""
+    from slack_sdk.errors import SlackApiError
+
+    if isinstance(err, SlackApiError):
+        return f"Slack answered {err.response.get('error') or 'an error'}"
+    first = next((line.strip() for line in str(err).splitlines() if line.strip()), "")
+    line = _TOKEN.sub("[redacted]", first) or type(err).__name__
+    return _cut(line, ERROR_CHARS)
+
+
+def failure_text(err: BaseException, question: str) -> str:
+    """Return what a user is told when csm could not answer `question`."""
+    asked = _cut(" ".join(question.split()), 120)
+    return (
+        f"csm could not answer: {error_line(err)}; try again, or run "
+        f"`csm ask {json.dumps(asked)}` in a terminal."
+    )
 
 
 def plain_message(text: str, as_of: date | None = None, *, note: str | None = None) -> Message:
@@ -209,16 +259,39 @@ def context(as_of: date | None, runs: list[ToolRun]) -> dict[str, Any]:
 def fit(
     blocks: list[dict[str, Any]], tail: list[dict[str, Any]], hint: str | None
 ) -> list[dict[str, Any]]:
-    """Keep a message within 50 blocks: cut the body and say where the whole answer is."""
-    if len(blocks) + len(tail) <= MAX_BLOCKS:
+    """Keep a message within Slack's limits: 50 blocks and MAX_TEXT characters of text.
+
+    The tail is always kept; the body is cut (the last section kept shortened at a line
+    break when room is left) and a note says which command prints the whole answer.
+    """
+    total = sum(block_chars(b) for b in [*blocks, *tail])
+    if len(blocks) + len(tail) <= MAX_BLOCKS and total <= MAX_TEXT:
         return [*blocks, *tail]
     where = f"`{hint}` prints all of it" if hint else "`csm ask` prints all of it"
     note = {
         "type": "context",
         "elements": [{"type": "mrkdwn", "text": f"Cut to fit Slack's limits: {where}."}],
     }
-    keep = MAX_BLOCKS - len(tail) - 1
-    return [*blocks[:keep], note, *tail]
+    keep_blocks = MAX_BLOCKS - len(tail) - 1
+    room = MAX_TEXT - sum(block_chars(b) for b in [*tail, note])
+    kept: list[dict[str, Any]] = []
+    for block in blocks:
+        if len(kept) == keep_blocks:
+            break
+        size = block_chars(block)
+        if size > room:
+            part = _shortened(block, room)
+            if part is not None:
+                kept.append(part)
+            break
+        kept.append(block)
+        room -= size
+    return [*kept, note, *tail]
+
+
+def block_chars(block: dict[str, Any]) -> int:
+    """Return the characters of text in a block (every `text` string in it, at any depth)."""
+    return sum(len(t) for t in _texts(block))
 
 
 def split_text(text: str, limit: int) -> list[str]:
@@ -301,6 +374,35 @@ def _scalar(value: Any) -> str:  # noqa: ANN401
 
 def _quote(text: str) -> str:
     return json.dumps(text) if re.search(r"\s", text) else text
+
+
+def _texts(node: Any) -> list[str]:  # noqa: ANN401
+    if isinstance(node, dict):
+        out = [node["text"]] if isinstance(node.get("text"), str) else []
+        for value in node.values():
+            if isinstance(value, dict | list):
+                out += _texts(value)
+        return out
+    if isinstance(node, list):
+        return [t for item in node for t in _texts(item)]
+    return []
+
+
+def _shortened(block: dict[str, Any], room: int) -> dict[str, Any] | None:
+    """Return a text section cut at a line break to at most `room` characters, or None."""
+    text = (block.get("text") or {}).get("text") if block.get("type") == "section" else None
+    if not isinstance(text, str) or block.get("fields") or block.get("accessory"):
+        return None
+    fenced = text.startswith(f"{FENCE}\n") and text.endswith(f"\n{FENCE}")
+    inner = text[len(FENCE) + 1 : -len(FENCE) - 1] if fenced else text
+    limit = room - (2 * len(FENCE) + 2 if fenced else 0)
+    if limit < MIN_PART:
+        return None
+    chunks = split_text(inner, limit)
+    if not chunks:
+        return None
+    shown = f"{FENCE}\n{chunks[0]}\n{FENCE}" if fenced else chunks[0]
+    return {"type": "section", "text": {**block["text"], "text": shown}}
 
 
 def _cut(text: str, limit: int) -> str:

@@ -8,18 +8,27 @@ portfolio-wide request first posts a "working on it" message and then updates it
 
 The Slack user id is the session's user: the actor of a write they ask for and the
 confirmer of a yes. Their book (connectors.slack.identity) limits the accounts the agent
-sees; an unmapped user gets a message saying so and no data.
+sees; an unmapped user gets a message saying so, seen by them only (ephemeral, or the
+`/csm` response), and no data; in a thread csm answered, a reply from an unmapped user
+without a mention is ignored.
+
+A turn that fails is never silent: the "working on it" message, or the thread, says that
+csm could not answer, in one line (no traceback), and how to try again; `/csm` says it
+through its response URL. An answer Slack refuses as too long is posted as plain text with
+the command that prints all of it.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
+from slack_sdk.errors import SlackApiError
 
 from connectors.slack import blocks as kit
 from connectors.slack.approvals import ApprovalRef, Claims, decide, pending_ref
@@ -35,6 +44,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 WORKING = "Working on it: this reads the whole portfolio, the answer will replace this message."
+TOO_BIG = frozenset({"msg_too_long", "msg_blocks_too_long", "invalid_blocks", "too_many_blocks"})
+"""Slack's errors for a message it will not take as it is: posted again as plain text."""
+
+Respond = Callable[..., Any]
+"""bolt's `respond` of a slash command: answers through its response URL, to the user only."""
 
 
 class Incoming(BaseModel):
@@ -48,6 +62,8 @@ class Incoming(BaseModel):
     """The thread the reply goes into; None replies inline (a DM outside a thread)."""
     key: str
     """The conversation within the channel: the thread's ts, or "dm" for a DM's main view."""
+    direct: bool = False
+    """A direct message to csm: what it posts there is seen by the user only."""
 
 
 class Worker:
@@ -109,7 +125,7 @@ class Conversations:
         """Answer through `client`, reading `store`, keeping threads in `checkpointer`.
 
         `as_of` fixes the date (default: today, per message); `offline` forces the offline
-        grammar even when an LLM is configured; `backend` is the CRM (default CSM_CRM).
+        grammar even when an LLM is configured; `backend` is the CRM (default CSM_CRM_BACKEND).
         """
         self.client, self.store, self.checkpointer = client, store, checkpointer
         self.directory = directory
@@ -150,18 +166,92 @@ class Conversations:
 
     # --- the work ---------------------------------------------------------------------------
 
-    def answer(self, msg: Incoming, event_id: str | None = None, known: bool = False) -> None:
-        """Run one turn for `msg` and post the reply into its thread (see `submit`)."""
+    def answer(
+        self,
+        msg: Incoming,
+        event_id: str | None = None,
+        known: bool = False,
+        respond: Respond | None = None,
+    ) -> None:
+        """Run one turn for `msg` and post the reply into its thread (see `submit`).
+
+        A failure is reported to the user (the placeholder or the thread; `respond` for
+        /csm) in one line, and logged with its traceback.
+        """
         if known and not self.knows(msg):
             return  # a thread csm is not part of
         if event_id and not self.claims.take(f"event:{event_id}", msg.user):
             return  # delivered before (a Slack retry), to this worker or another
-        who = self.directory.identify(msg.user)
-        day = self.today()
-        if not who.mapped:
-            self._post(msg, kit.plain_message(unmapped_text(who)))
+        placeholder: str | None = None
+        try:
+            who = self.directory.identify(msg.user)
+            if not who.mapped:
+                if not known:  # a reply in a thread from someone without a book: ignored
+                    self._private(msg, unmapped_text(who), respond)
+                return
+            if self._long(msg.text):
+                placeholder = self._post(msg, kit.plain_message(WORKING))
+            self._turn(msg, who, placeholder)
+        except Exception as err:  # noqa: BLE001  (every failure is told to the user)
+            log.exception("csm could not answer in %s (thread %s)", msg.channel, msg.key)
+            self._failed(msg, err, placeholder, respond)
+
+    def ask_in_channel(
+        self, team: str, channel: str, user: str, text: str, respond: Respond
+    ) -> None:
+        """Answer `/csm TEXT`: post the question as a new message, answer in its thread.
+
+        An unmapped user is told through `respond` (to them only) and nothing is posted;
+        a question csm cannot post (e.g. not in the channel) is answered through `respond`.
+        """
+        try:
+            who = self.directory.identify(user)
+            if not who.mapped:
+                self._respond(respond, unmapped_text(who))
+                return
+            posted = self.client.chat_postMessage(
+                channel=channel, text=f"<@{user}> asked: {kit.safe(text)}"
+            )
+        except Exception as err:  # noqa: BLE001  (every failure is told to the user)
+            log.exception("csm could not post a /csm question in %s", channel)
+            hint = (
+                " Invite csm with `/invite @csm`, or ask it in a DM."
+                if _refused(err, "not_in_channel", "channel_not_found")
+                else ""
+            )
+            self._respond(respond, kit.failure_text(err, text) + hint)
             return
-        placeholder = self._post(msg, kit.plain_message(WORKING)) if self._long(msg.text) else None
+        ts = posted["ts"]
+        msg = Incoming(team=team, channel=channel, user=user, text=text, thread_ts=ts, key=ts)
+        self.answer(msg, respond=respond)
+
+    def click(
+        self, channel: str, message_ts: str | None, user: str, value: str, answer: str
+    ) -> None:
+        """Resume a paused write on Approve ("yes") or Cancel ("no"), if `user` may.
+
+        A failure is told to the clicker only (ephemeral), in one line.
+        """
+        try:
+            ref = ApprovalRef.parse(value)
+        except ValueError:
+            self._ephemeral(channel, user, "I did not recognise that button.", None)
+            return
+        thread_ts = ref.thread_id.rsplit(":", 1)[-1]
+        thread_ts = None if thread_ts == "dm" else thread_ts
+        try:
+            self._decide_click(channel, message_ts, user, ref, answer, thread_ts)
+        except Exception as err:  # noqa: BLE001  (every failure is told to the user)
+            log.exception("csm could not handle a click in %s", channel)
+            text = f"csm could not handle that click: {kit.error_line(err)}; try again."
+            try:
+                self._ephemeral(channel, user, text, thread_ts)
+            except SlackApiError as again:
+                log.warning("could not tell %s: %s", user, again.response.get("error"))
+
+    def _turn(self, msg: Incoming, who: Identity, placeholder: str | None) -> None:
+        """Run the turn of a mapped user; the answer replaces `placeholder` when given."""
+        day = self.today()
         tid = self.thread_id(msg)
         with self._lock(tid), self.session(tid, msg.user, who) as session:
             ref = pending_ref(session)
@@ -175,18 +265,16 @@ class Conversations:
                 reply = session.send(msg.text)
             self._reply(msg, session, reply, day, placeholder)
 
-    def click(
-        self, channel: str, message_ts: str | None, user: str, value: str, answer: str
+    def _decide_click(
+        self,
+        channel: str,
+        message_ts: str | None,
+        user: str,
+        ref: ApprovalRef,
+        answer: str,
+        thread_ts: str | None,
     ) -> None:
-        """Resume a paused write on Approve ("yes") or Cancel ("no"), if `user` may."""
-        try:
-            ref = ApprovalRef.parse(value)
-        except ValueError:
-            self._ephemeral(channel, user, "I did not recognise that button.", None)
-            return
         who = self.directory.identify(user)
-        thread_ts = ref.thread_id.rsplit(":", 1)[-1]
-        thread_ts = None if thread_ts == "dm" else thread_ts
         with self._lock(ref.thread_id), self.session(ref.thread_id, user, who) as session:
             decision = decide(session, ref, user, who.admin, answer, self.claims)
             if decision.reply is None:
@@ -239,7 +327,16 @@ class Conversations:
             message = kit.pending_message(reply, day, value, reply.pending.get("actor", msg.user))
         else:
             message = kit.reply_message(reply, day)
-        self._post(msg, message, placeholder)
+        hint = kit.cli_hint(reply.runs[0]) if reply.runs else None
+        try:
+            self._post(msg, message, placeholder)
+        except SlackApiError as err:
+            if not _refused(err, *TOO_BIG):
+                raise
+            log.warning(
+                "Slack refused an answer (%s): posting it as plain text", err.response.get("error")
+            )
+            self._post(msg, kit.short_message(message.text, hint), placeholder)
         for run in reply.runs:
             self._upload_chart(msg, run, day)
 
@@ -275,6 +372,45 @@ class Conversations:
         )
         return response.get("ts")
 
+    def _private(self, msg: Incoming, text: str, respond: Respond | None) -> None:
+        """Tell the user of `msg` something nobody else sees."""
+        if respond is not None:
+            self._respond(respond, text)
+        elif msg.direct:
+            self._post(msg, kit.plain_message(text))
+        else:
+            self._ephemeral(msg.channel, msg.user, text, msg.thread_ts)
+
+    def _failed(
+        self,
+        msg: Incoming,
+        err: BaseException,
+        placeholder: str | None,
+        respond: Respond | None,
+    ) -> None:
+        """Tell the user that their turn failed: in the placeholder, `respond` or the thread."""
+        message = kit.plain_message(kit.failure_text(err, msg.text))
+        try:
+            if placeholder is not None or respond is None:
+                self._post(msg, message, placeholder)
+            if respond is not None:
+                self._respond(respond, message.text)
+            return
+        except Exception as again:  # noqa: BLE001  (Slack refused that too: try privately)
+            log.warning("could not post the failure in %s: %s", msg.channel, kit.error_line(again))
+        try:
+            self._ephemeral(msg.channel, msg.user, message.text, msg.thread_ts)
+        except SlackApiError as again:
+            log.warning("could not tell %s: %s", msg.user, again.response.get("error"))
+
+    @staticmethod
+    def _respond(respond: Respond, text: str) -> None:
+        """Answer a slash command to its user only (bolt's respond; a failure is logged)."""
+        try:
+            respond(text=text, response_type="ephemeral")
+        except Exception as err:  # noqa: BLE001  (the response URL expired or is unreachable)
+            log.warning("could not respond to a /csm command: %s", kit.error_line(err))
+
     def _ephemeral(self, channel: str, user: str, text: str, thread_ts: str | None) -> None:
         kwargs: dict[str, Any] = {"thread_ts": thread_ts} if thread_ts else {}
         self.client.chat_postEphemeral(channel=channel, user=user, text=text, **kwargs)
@@ -293,3 +429,8 @@ class Conversations:
     def _lock(self, thread_id: str) -> threading.Lock:
         with self._locks_lock:
             return self._locks.setdefault(thread_id, threading.Lock())
+
+
+def _refused(err: BaseException, *errors: str) -> bool:
+    """Tell whether `err` is Slack refusing a call with one of `errors`."""
+    return isinstance(err, SlackApiError) and err.response.get("error") in errors

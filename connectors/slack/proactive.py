@@ -6,6 +6,12 @@ and sends each owning CSM, by DM, the alerts of commands.md that fired: a drop o
 15 points in 7 days, entering orange or red, 30 days of decline, leaving green. Both are
 plain commands (`csm slack post-scan`, `csm slack post-alerts`) for cron or a Kubernetes
 CronJob; each returns a pydantic report of what it sent.
+
+An owner is found in Slack by e-mail only (`users.lookupByEmail`), as connectors.slack.identity
+maps users to books: the owner itself when it is an e-mail, else the e-mail the workspace
+profile maps it to (`owner_emails`); never by a name, which anyone can set on their profile.
+Owners are grouped ignoring case, as books are. A Slack error for one owner (a deactivated
+user) is recorded in the report and the others still get their alerts.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, Field
 
 from connectors.slack import blocks as kit
+from connectors.slack.identity import normalise_owner_emails, owner_email, owner_key, trusted
 
 if TYPE_CHECKING:
     from slack_sdk import WebClient
@@ -41,9 +48,11 @@ class AlertDelivery(BaseModel):
     """The alerts sent to one CSM."""
 
     owner: str = Field(description="the accounts' owner (accounts.csm)")
+    email: str | None = Field(None, description="the owner's e-mail looked up in Slack")
     slack_user: str | None = Field(None, description="their Slack user id; None = not found")
     channel: str | None = None
     alerts: list[str] = Field(default_factory=list, description="'Account: message' lines")
+    error: str | None = Field(None, description="why the alerts could not be sent")
 
 
 class AlertsReport(BaseModel):
@@ -53,7 +62,12 @@ class AlertsReport(BaseModel):
     accounts_scored: int
     delivered: list[AlertDelivery] = Field(default_factory=list)
     unmatched: list[AlertDelivery] = Field(
-        default_factory=list, description="owners with alerts but no Slack user found"
+        default_factory=list,
+        description="owners with alerts but no Slack user found (no e-mail, none mapped, a "
+        "guest or a deactivated user)",
+    )
+    failed: list[AlertDelivery] = Field(
+        default_factory=list, description="owners whose alerts Slack refused (see `error`)"
     )
 
 
@@ -114,27 +128,53 @@ def scan_message(result: WeeklyScanResult) -> kit.Message:
 # --- alerts -------------------------------------------------------------------------------
 
 
-def post_alerts(client: WebClient, store: Store, as_of: date) -> AlertsReport:
-    """Score every active account and DM each owning CSM the alerts of their accounts."""
+def post_alerts(
+    client: WebClient,
+    store: Store,
+    as_of: date,
+    owner_emails: dict[str, str] | None = None,
+) -> AlertsReport:
+    """Score every active account and DM each owning CSM the alerts of their accounts.
+
+    Args:
+        client: the Web API client.
+        store: the account store.
+        as_of: the date scored.
+        owner_emails: the workspace profile's owner -> e-mail mapping (owners stored by name).
+    """
+    from slack_sdk.errors import SlackApiError
+
     by_owner, scored = owner_alerts(store, as_of)
     report = AlertsReport(as_of=as_of, accounts_scored=scored)
-    people = SlackPeople(client)
-    for owner, results in sorted(by_owner.items()):
+    people = SlackPeople(client, owner_emails or {})
+    for owner, results in sorted(by_owner.items(), key=lambda item: owner_key(item[0])):
         lines = [f"{r.name}: {a.message}" for r in results for a in r.alerts]
-        delivery = AlertDelivery(owner=owner, alerts=lines, slack_user=people.find(owner))
-        if delivery.slack_user is None:
-            log.warning("no Slack user found for the account owner %r", owner)
-            report.unmatched.append(delivery)
+        delivery = AlertDelivery(owner=owner, email=people.email(owner), alerts=lines)
+        try:
+            user = people.find(owner)
+            if user is None:
+                log.warning("no Slack user found for the account owner %r", owner)
+                report.unmatched.append(delivery)
+                continue
+            delivery.slack_user = user
+            channel = client.conversations_open(users=user)["channel"]["id"]
+            message = alerts_message(results, as_of)
+            client.chat_postMessage(channel=channel, text=message.text, blocks=message.blocks)
+        except SlackApiError as err:
+            error = str(err.response.get("error") or "slack_error")
+            log.warning("alerts for %r not sent: %s", owner, error)
+            report.failed.append(delivery.model_copy(update={"error": error}))
             continue
-        channel = client.conversations_open(users=delivery.slack_user)["channel"]["id"]
-        message = alerts_message(results, as_of)
-        client.chat_postMessage(channel=channel, text=message.text, blocks=message.blocks)
         report.delivered.append(delivery.model_copy(update={"channel": channel}))
     return report
 
 
 def owner_alerts(store: Store, as_of: date) -> tuple[dict[str, list[HealthResult]], int]:
-    """Return owner -> the scored accounts with alerts, and how many accounts were scored."""
+    """Return owner -> the scored accounts with alerts, and how many accounts were scored.
+
+    Owners are grouped ignoring case and surrounding spaces ("Maya Chen" and "maya chen" are
+    one CSM, as in books); the key is the first spelling met.
+    """
     from agent.cli.analytics import NOT_READ, USAGE_DAYS
     from memory.read import load_portfolio
     from tools.health import score_account
@@ -143,11 +183,13 @@ def owner_alerts(store: Store, as_of: date) -> tuple[dict[str, list[HealthResult
         store.engine, as_of, usage_days=USAGE_DAYS["score"], skip=NOT_READ["score"]
     )
     by_owner: dict[str, list[HealthResult]] = {}
+    spelling: dict[str, str] = {}
     active = data.active_accounts(as_of)
     for account in active:
         result = score_account(data, account.account_id, as_of)
         owner = (account.account.csm or "").strip()
         if result.alerts and owner:
+            owner = spelling.setdefault(owner_key(owner), owner)
             by_owner.setdefault(owner, []).append(result)
     return by_owner, len(active)
 
@@ -173,36 +215,32 @@ def alerts_message(results: list[HealthResult], as_of: date) -> kit.Message:
 
 
 class SlackPeople:
-    """Finds the Slack user of an account owner: by e-mail, else by real or display name."""
+    """Finds the Slack user of an account owner by e-mail: the owner's own, or its mapped one."""
 
-    def __init__(self, client: WebClient) -> None:
-        """Look people up with `client` (users.lookupByEmail, users.list once)."""
+    def __init__(self, client: WebClient, owner_emails: dict[str, str] | None = None) -> None:
+        """Look people up with `client` (users.lookupByEmail); `owner_emails` from the profile."""
         self.client = client
-        self._names: dict[str, str] | None = None
+        self.owner_emails = normalise_owner_emails(owner_emails or {})
+
+    def email(self, owner: str) -> str | None:
+        """Return the e-mail `owner` is looked up by, or None (a name nobody mapped)."""
+        return owner_email(owner, self.owner_emails)
 
     def find(self, owner: str) -> str | None:
-        """Return the Slack user id of `owner` (an e-mail or a name), or None."""
+        """Return the Slack user id of `owner`, or None: no e-mail, or no full member has it.
+
+        Raises:
+            SlackApiError: Slack refused the lookup for another reason than not finding them.
+        """
         from slack_sdk.errors import SlackApiError
 
-        if "@" in owner:
-            try:
-                return self.client.users_lookupByEmail(email=owner)["user"]["id"]
-            except SlackApiError:
+        email = self.email(owner)
+        if email is None:
+            return None
+        try:
+            user = self.client.users_lookupByEmail(email=email)["user"]
+        except SlackApiError as err:
+            if err.response.get("error") == "users_not_found":
                 return None
-        return self.names().get(owner.strip().lower())
-
-    def names(self) -> dict[str, str]:
-        """Return lower-cased real and display names -> user id (users.list, all pages)."""
-        if self._names is None:
-            names: dict[str, str] = {}
-            for page in self.client.users_list(limit=200):
-                for member in page.get("members", []):
-                    if member.get("deleted") or member.get("is_bot"):
-                        continue
-                    profile = member.get("profile") or {}
-                    for key in (member.get("real_name"), profile.get("real_name"),
-                                profile.get("display_name")):  # fmt: skip
-                        if key:
-                            names.setdefault(key.strip().lower(), member["id"])
-            self._names = names
-        return self._names
+            raise
+        return user["id"] if trusted(user) else None

@@ -5,11 +5,17 @@ and hands the work to the worker pool, so acknowledgements stay fast while answe
 computed. Events, slash commands and interactivity all arrive on Slack's default path
 `/slack/events`; `GET /healthz` answers 200 for a load balancer or a Kubernetes probe.
 Put it behind TLS (a load balancer or ingress): Slack only calls https URLs.
+
+`serve_http` and `serve_socket` run until SIGTERM (a Kubernetes pod stopping, systemd) or
+Ctrl-C: they stop taking requests, then let the answers being computed finish.
 """
 
 from __future__ import annotations
 
 import logging
+import signal
+import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
@@ -18,6 +24,8 @@ from slack_bolt.request import BoltRequest
 
 if TYPE_CHECKING:
     from slack_bolt import App
+
+    from connectors.slack.conversations import Worker
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +83,48 @@ class _Server(ThreadingHTTPServer):
     (the stdlib's 5 makes clients retry their connection after a second)."""
 
 
-def serve_socket(app: App, app_token: str) -> None:
-    """Run the app in Socket Mode (no public URL needed) until interrupted."""
+def serve_http(server: ThreadingHTTPServer, worker: Worker) -> None:
+    """Serve until SIGTERM or Ctrl-C; then close the server and let in-flight turns finish."""
+    restore = stop_on_sigterm(server.shutdown)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        restore()
+        server.server_close()
+        worker.drain(timeout=None)
+
+
+def serve_socket(app: App, app_token: str, worker: Worker) -> None:
+    """Run the app in Socket Mode (no public URL needed) until SIGTERM or Ctrl-C."""
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    SocketModeHandler(app, app_token).start()
+    handler = SocketModeHandler(app, app_token)
+    stopped = threading.Event()
+    restore = stop_on_sigterm(stopped.set)
+    try:
+        handler.connect()
+        stopped.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        restore()
+        handler.close()
+        worker.drain(timeout=None)
+
+
+def stop_on_sigterm(stop: Callable[[], None]) -> Callable[[], None]:
+    """Call `stop` (in a new thread) on SIGTERM; return what restores the previous handler.
+
+    Only the main thread may set signal handlers: elsewhere this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def on_sigterm(signum: int, frame: object) -> None:
+        log.info("SIGTERM: stopping; the answers being computed finish first")
+        threading.Thread(target=stop, name="csm-slack-stop", daemon=True).start()
+
+    previous = signal.signal(signal.SIGTERM, on_sigterm)
+    return lambda: signal.signal(signal.SIGTERM, previous)

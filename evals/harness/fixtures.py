@@ -32,7 +32,13 @@ DEMO_ACCOUNTS = 60
 DEMO_DAYS = 400
 """As `csm demo` (agent.cli.data.DEMO_DAYS): history for backtests and quarter analysis."""
 
-ISOLATED_VARS = ("CSM_HOME", "CSM_DATABASE_URL", "CSM_CHROMA_URL", "CSM_EMBEDDINGS", "CSM_CRM")
+ISOLATED_VARS = (
+    "CSM_HOME",
+    "CSM_DATABASE_URL",
+    "CSM_CHROMA_URL",
+    "CSM_EMBEDDINGS",
+    "CSM_CRM_BACKEND",
+)
 """Settings a conversation must not inherit from the caller's environment."""
 
 
@@ -58,7 +64,7 @@ def fixture_env(home: Path, extra: Mapping[str, str | None] | None = None) -> It
         "CSM_DATABASE_URL": store_url(home),
         "CSM_CHROMA_URL": None,
         "CSM_EMBEDDINGS": "local",
-        "CSM_CRM": "local",
+        "CSM_CRM_BACKEND": "local",
         **(extra or {}),
     }
     saved = {k: os.environ.get(k) for k in values}

@@ -100,6 +100,34 @@ def test_init_takes_values_from_the_environment(isolated_home, monkeypatch):
     assert load_profile(isolated_home).source("crm") == "CRM (Salesforce)"
 
 
+def test_init_again_changes_only_what_it_is_given(isolated_home):
+    from memory.workspace import save_profile
+
+    saved = load_profile(isolated_home).model_copy(
+        update={"connectors": {"hubspot": {"role_property": "csm_role"}}}
+    )
+    save_profile(isolated_home, saved)
+    first = ["init", "--no-interactive", "--surveys", "Delighted", "--surveys-owner", "CS Ops"]
+    assert runner.invoke(app, first).exit_code == 0
+    second = [
+        "init", "--no-interactive", "--crm", "HubSpot",
+        "--owner-email", "Maya Chen=maya@acme.test", "--owner-email", "Jordan Park=jp@acme.test",
+    ]  # fmt: skip
+    result = runner.invoke(app, second, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    profile = load_profile(isolated_home)
+    assert profile.source("surveys") == "survey tool (Delighted)"  # kept from the first run
+    assert profile.source("crm") == "CRM (HubSpot)"
+    assert profile.connectors == {"hubspot": {"role_property": "csm_role"}}  # kept
+    assert profile.owner_emails == {"Maya Chen": "maya@acme.test", "Jordan Park": "jp@acme.test"}
+
+
+def test_init_rejects_an_owner_email_without_a_name_or_address():
+    result = runner.invoke(app, ["init", "--no-interactive", "--owner-email", "Maya Chen"])
+    assert result.exit_code == 2
+    assert "write it as 'Owner Name=name@company.com'" in result.output
+
+
 def test_init_rejects_a_malformed_discount_ladder():
     result = runner.invoke(app, ["init", "--no-interactive", "--discount-ladder", "CSM-ten"])
     assert result.exit_code == 2

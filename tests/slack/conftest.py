@@ -15,11 +15,12 @@ from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import create_engine, make_url, text
 
 from agent.settings import get_settings
+from memory.workspace import WorkspaceProfile, save_profile
 from tests.conftest import DEMO_AS_OF
 from tests.slack.fake_slack import FakeSlack
 
 SECRET = "test-signing-secret"
-MAYA = "UMAYA"  # owns Acme Corp and Globex (mapped by real name)
+MAYA = "UMAYA"  # owns Acme Corp and Globex ("Maya Chen", mapped to her e-mail in the profile)
 JORDAN = "UJORDAN"  # owns Nimbus Software (mapped by e-mail)
 STRANGER = "USTRANGER"  # owns nothing
 ADMIN = "UADMIN"
@@ -55,7 +56,9 @@ def team_db(demo_db_url, tmp_path) -> str:
 
 
 @pytest.fixture
-def slack_env(fake, team_db, monkeypatch):
+def slack_env(fake, team_db, monkeypatch, isolated_home):
+    """The bot's environment; the workspace profile maps the owner "Maya Chen" to her e-mail."""
+    save_profile(isolated_home, WorkspaceProfile(owner_emails={"Maya Chen": "maya@example.com"}))
     monkeypatch.setenv("CSM_DATABASE_URL", team_db)
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test-token")
     monkeypatch.setenv("SLACK_SIGNING_SECRET", SECRET)

@@ -1,7 +1,8 @@
 """A fake Slack Web API on a loopback port: records every call, answers what csm's bot uses.
 
 Point `WebClient(base_url=fake.api_url)` (or CSM_SLACK_API_URL) at it. Like bolt-python's own
-mock_web_api_server, but bound to port 0 and threaded.
+mock_web_api_server, but bound to port 0 and threaded. Like Slack, it refuses a message whose
+blocks hold more than BLOCK_TEXT_LIMIT characters of text (`msg_blocks_too_long`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlparse
+
+BLOCK_TEXT_LIMIT = 12_000
+"""Characters of text in a message's blocks above which Slack answers msg_blocks_too_long."""
 
 
 @dataclass
@@ -27,9 +31,11 @@ class FakeSlack:
 
     def __init__(self) -> None:
         self.calls: list[Call] = []
-        self.users: dict[str, dict[str, str]] = {}
+        self.users: dict[str, dict[str, Any]] = {}
         self.rate_limit: dict[str, int] = {}
         """method -> how many of its next calls get a 429 with Retry-After."""
+        self.errors: dict[str, list[str]] = {}
+        """method -> the errors its next calls answer (ok=false), one per call."""
         self.uploads: dict[str, bytes] = {}
         self._lock = threading.Lock()
         self._ts = 0
@@ -61,8 +67,9 @@ class FakeSlack:
         self.server.shutdown()
         self.server.server_close()
 
-    def add_user(self, user_id: str, email: str | None, real_name: str = "") -> None:
-        self.users[user_id] = {"email": email or "", "real_name": real_name}
+    def add_user(self, user_id: str, email: str | None, real_name: str = "", **flags: bool) -> None:
+        """Add a member; flags are users.info's, e.g. is_restricted=True for a guest."""
+        self.users[user_id] = {"email": email or "", "real_name": real_name, "flags": flags}
 
     # --- what tests read ----------------------------------------------------------------
 
@@ -107,7 +114,10 @@ class FakeSlack:
                 self.rate_limit[method] -= 1
                 self._send(req, 429, b'{"ok": false, "error": "ratelimited"}', retry_after="0")
                 return
-            answer = self._answer(method, params)
+            if self.errors.get(method):
+                answer = {"ok": False, "error": self.errors[method].pop(0)}
+            else:
+                answer = self._answer(method, params)
             self.posted.notify_all()
         self._send(req, 200, json.dumps(answer).encode())
 
@@ -143,6 +153,8 @@ class FakeSlack:
                 "bot_id": "BBOT",
             }
         if method in ("chat.postMessage", "chat.update"):
+            if block_text_length(p) > BLOCK_TEXT_LIMIT:
+                return {"ok": False, "error": "msg_blocks_too_long"}
             ts = p.get("ts") or self._next_ts()
             return {"ok": True, "channel": p.get("channel"), "ts": ts, "message": {"ts": ts}}
         if method == "chat.postEphemeral":
@@ -177,13 +189,22 @@ class FakeSlack:
         return {"ok": True}
 
 
-def _user(uid: str, user: dict[str, str]) -> dict[str, Any]:
+def _user(uid: str, user: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": uid,
         "name": uid.lower(),
         "real_name": user["real_name"],
         "profile": {"email": user["email"], "real_name": user["real_name"]},
+        **user.get("flags", {}),
     }
+
+
+def block_text_length(params: dict[str, Any]) -> int:
+    """Return the characters of text in a message's blocks (the fallback text not counted)."""
+    blocks = params.get("blocks")
+    if isinstance(blocks, str):
+        blocks = json.loads(blocks)
+    return sum(len(t) for block in blocks or [] for t in _block_texts(block))
 
 
 def message_text(params: dict[str, Any]) -> str:

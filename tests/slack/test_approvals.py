@@ -142,3 +142,57 @@ def test_claims_are_taken_once_and_old_ones_pruned(store):
     assert claims.prune(datetime.now() - timedelta(days=30)) == 0  # the claim is recent
     assert claims.prune(datetime.now() + timedelta(days=1)) == 1
     assert claims.take("event:Ev1", "worker-2") is True  # pruned: the key is free again
+
+
+def test_a_click_that_fails_releases_the_approval_for_a_retry(bot, fake, monkeypatch):
+    from agent.session import Session
+
+    post, found, _ = _stage(bot, fake)
+    real_send = Session.send
+    calls = []
+
+    def send(self, text):
+        calls.append(text)
+        if len(calls) == 1:
+            raise ConnectionError("the database connection was reset")
+        return real_send(self, text)
+
+    monkeypatch.setattr(Session, "send", send)
+    bot.click(MAYA, found["Approve"], "1700000000.000001")
+    assert _records(bot) == 0
+    [ephemeral] = fake.of("chat.postEphemeral")
+    assert ephemeral.params["user"] == MAYA
+    assert (
+        "csm could not finish this: the database connection was reset" in (ephemeral.params["text"])
+    )
+    assert "click the button again" in ephemeral.params["text"]
+    bot.click(MAYA, found["Approve"], "1700000000.000001")  # the retry goes through
+    assert _records(bot) == 1
+    assert _audits(bot) == [("ok", MAYA)]
+    assert "Approved by" in message_text(fake.of("chat.update")[-1].params)
+
+
+def test_serve_completes_a_write_left_pending_at_start_up(bot, fake, monkeypatch):
+    from typer.testing import CliRunner
+
+    from agent.cli import app
+    from connectors.crm.local import LocalCrm
+    from connectors.slack import server
+
+    _, found, _ = _stage(bot, fake)
+    real_write = LocalCrm.write
+
+    def crash(self, change, key):
+        raise RuntimeError("worker killed mid-write")
+
+    monkeypatch.setattr(LocalCrm, "write", crash)
+    bot.click(MAYA, found["Approve"], "1700000000.000001")  # the outbox row stays pending
+    assert _records(bot) == 0
+    monkeypatch.setattr(LocalCrm, "write", real_write)
+    monkeypatch.setattr(server, "serve_http", lambda srv, worker: srv.server_close())
+
+    result = CliRunner().invoke(app, ["slack", "serve", "--port", "0", "--host", "127.0.0.1"])
+    assert result.exit_code == 0, result.output
+    assert "Resumed 1 interrupted CRM write(s): 1 written" in result.output
+    assert _records(bot) == 1
+    assert _audits(bot) == [("ok", MAYA)]

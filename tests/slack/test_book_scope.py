@@ -12,13 +12,95 @@ from tests.slack.conftest import ADMIN, JORDAN, MAYA, STRANGER
 from tests.slack.fake_slack import message_text
 
 
-def test_unmapped_user_gets_the_clear_message_and_no_data(bot, fake):
-    bot.mention(STRANGER, "Score Acme Corp")
-    [post] = fake.posts()
-    text = message_text(post)
+def test_unmapped_user_gets_the_clear_message_privately_and_no_data(bot, fake):
+    _, event = bot.mention(STRANGER, "Score Acme Corp")
+    assert fake.posts() == []  # nothing in the channel: their e-mail is not shown to others
+    [ephemeral] = fake.of("chat.postEphemeral")
+    assert ephemeral.params["user"] == STRANGER
+    assert ephemeral.params["thread_ts"] == event["ts"]
+    text = message_text(ephemeral.params)
     assert "could not match your Slack account (stranger@example.com)" in text
     assert "Acme" not in text
     assert fake.of("files.getUploadURLExternal") == []
+
+
+def test_a_real_name_equal_to_an_owner_does_not_open_their_book(bot, fake):
+    fake.add_user("UMALLORY", "mallory@example.com", "Maya Chen")  # edits her name to Maya's
+    bot.mention("UMALLORY", "Score Acme Corp")
+    bot.mention("UMALLORY", "Weekly health scan")
+    assert fake.posts() == []
+    texts = "\n".join(fake.texts())
+    assert texts.count("could not match your Slack account (mallory@example.com)") == 2
+    assert "Acme" not in texts and "Globex" not in texts
+    assert fake.of("chat.update") == []
+
+
+def test_an_owner_stored_by_name_is_mapped_only_through_the_profile(fake, team_db):
+    from slack_sdk import WebClient
+
+    from connectors.slack.identity import Directory
+    from memory.store import open_store
+
+    client = WebClient(token="xoxb-test", base_url=fake.api_url)
+    store = open_store(team_db)
+    try:
+        assert Directory(client, store, frozenset()).identify(MAYA).mapped is False
+        mapped = Directory(client, store, frozenset(), {"maya chen ": "MAYA@Example.com"})
+        assert mapped.identify(MAYA).book == "Maya Chen"
+        other = Directory(client, store, frozenset(), {"Maya Chen": "someone@example.com"})
+        assert other.identify(MAYA).book is None
+    finally:
+        store.dispose()
+
+
+def test_the_mapped_owner_sees_their_accounts(bot, fake):
+    bot.mention(MAYA, "Score Globex")
+    assert fake.posts()[0]["blocks"][0]["text"]["text"] == "Score: Globex Corporation"
+
+
+@pytest.mark.parametrize("flag", ["is_restricted", "is_ultra_restricted", "is_stranger", "is_bot"])
+def test_guests_external_users_and_bots_are_never_mapped(bot, fake, flag):
+    # the e-mail of an owner (Jordan) and of an admin: still nothing for a guest
+    fake.add_user("UGUEST", "jordan.patel@example.com", "Jordan Patel", **{flag: True})
+    fake.add_user("UEXT", "other-admin@example.com", "Other Admin", **{flag: True})
+    bot.mention("UGUEST", "Score Nimbus Software")
+    bot.mention("UEXT", "Score Nimbus Software")
+    assert fake.posts() == []
+    texts = [message_text(c.params) for c in fake.of("chat.postEphemeral")]
+    assert len(texts) == 2
+    assert all("could not match your Slack account" in t for t in texts)
+    assert "Nimbus" not in "".join(texts)
+
+
+def test_an_unmapped_reply_in_a_csm_thread_is_ignored(bot, fake):
+    _, event = bot.mention(MAYA, "Score Acme Corp")
+    bot.thread_reply(STRANGER, "thanks!", thread_ts=event["ts"])
+    assert len(fake.posts()) == 1
+    assert fake.of("chat.postEphemeral") == []
+    assert "stranger@example.com" not in "".join(fake.texts())
+
+
+def test_an_unmapped_dm_is_answered_in_the_dm(bot, fake):
+    bot.dm(STRANGER, "Score Acme Corp")
+    [post] = fake.posts()
+    assert post["channel"] == "D" + STRANGER
+    assert "could not match your Slack account" in message_text(post)
+
+
+def test_an_unmapped_slash_command_posts_nothing_in_the_channel(bot, fake):
+    bot.command(STRANGER, "Score Acme Corp")
+    assert fake.posts() == []
+    [response] = fake.of("/response")
+    assert "could not match your Slack account" in response.params["text"]
+    assert "Acme" not in response.params["text"]
+
+
+def test_a_failed_lookup_is_asked_again(bot, fake):
+    bot.mention("UNEW", "Score Nimbus Software")  # users.info: user_not_found
+    fake.add_user("UNEW", "jordan.patel@example.com", "Jordan Patel")
+    bot.mention("UNEW", "Score Nimbus Software")
+    assert [c.params["user"] for c in fake.of("users.info")] == ["UNEW", "UNEW"]
+    assert fake.posts()[-1]["blocks"][0]["text"]["text"] == "Score: Nimbus Software"
 
 
 def test_account_outside_the_book_is_like_an_unknown_account(bot, fake):

@@ -78,3 +78,65 @@ def test_each_thread_is_its_own_conversation(bot, fake):
     bot.mention(MAYA, "Score Acme Corp")
     bot.mention(MAYA, "and their renewal?")  # a new thread: no account to follow up on
     assert "Renewal prep: Acme Corp" not in str(fake.posts()[1]["blocks"])
+
+
+def _failing_send(monkeypatch, message="the model endpoint timed out"):
+    from agent.session import Session
+
+    def send(self, text):
+        raise RuntimeError(f"{message}\nTraceback (most recent call last): ...")
+
+    monkeypatch.setattr(Session, "send", send)
+
+
+def test_a_failed_turn_says_so_in_the_thread_in_one_line(bot, fake, monkeypatch):
+    _failing_send(monkeypatch)
+    _, event = bot.mention(MAYA, "Score Acme Corp")
+    [post] = fake.posts()
+    assert post["thread_ts"] == event["ts"]
+    text = message_text(post)
+    assert "csm could not answer: the model endpoint timed out; try again" in text
+    assert '`csm ask "Score Acme Corp"`' in text
+    assert "Traceback" not in text
+
+
+def test_a_failed_portfolio_turn_replaces_working_on_it(bot, fake, monkeypatch):
+    _failing_send(monkeypatch)
+    bot.mention(MAYA, "Weekly health scan")
+    [placeholder] = fake.posts()
+    assert "Working on it" in placeholder["text"]
+    [update] = fake.of("chat.update")
+    assert "csm could not answer: the model endpoint timed out" in message_text(update.params)
+    assert "Working on it" not in message_text(update.params)
+
+
+def test_a_token_in_an_error_is_not_shown(bot, fake, monkeypatch):
+    _failing_send(monkeypatch, "auth failed for xoxb-1234-5678-abcdef")
+    bot.mention(MAYA, "Score Acme Corp")
+    text = message_text(fake.posts()[0])
+    assert "csm could not answer: auth failed for [redacted]" in text
+    assert "xoxb-1234" not in text
+
+
+def test_a_failed_slash_command_answers_through_its_response_url(bot, fake, monkeypatch):
+    _failing_send(monkeypatch)
+    bot.command(MAYA, "Score Acme Corp")
+    [response] = fake.of("/response")
+    assert "csm could not answer: the model endpoint timed out" in response.params["text"]
+    assert response.params["response_type"] == "ephemeral"
+
+
+def test_a_slash_command_where_csm_cannot_post_says_how_to_fix_it(bot, fake):
+    fake.errors["chat.postMessage"] = ["not_in_channel"]
+    bot.command(MAYA, "Score Acme Corp")
+    [response] = fake.of("/response")
+    assert "Slack answered not_in_channel" in response.params["text"]
+    assert "/invite @csm" in response.params["text"]
+
+
+def test_when_the_thread_refuses_the_error_too_the_asker_is_told_privately(bot, fake):
+    fake.errors["chat.postMessage"] = ["is_archived", "is_archived"]
+    bot.mention(MAYA, "Score Acme Corp")
+    [ephemeral] = fake.of("chat.postEphemeral")
+    assert ephemeral.params["user"] == MAYA
+    assert "csm could not answer: Slack answered is_archived" in ephemeral.params["text"]

@@ -113,3 +113,57 @@ def test_socket_mode_without_an_app_token_says_what_to_set(slack_env, monkeypatc
     result = CliRunner().invoke(app, ["slack", "serve", "--socket"])
     assert result.exit_code == 2
     assert "--socket needs SLACK_APP_TOKEN" in result.output
+
+
+def test_post_alerts_never_finds_an_owner_by_a_name_someone_set(slack_env, fake):
+    # impostors listed first: their names equal owners' names, their e-mails are their own
+    impostors = {
+        "UFAKEMAYA": {"email": "mallory@example.com", "real_name": "Maya Chen"},
+        "UFAKESOFIA": {"email": "eve@example.com", "real_name": "Sofia Alvarez"},
+    }
+    fake.users = {**impostors, **fake.users}
+    result = _run("post-alerts", "--json")
+    report = json.loads(result.output)
+    assert {d["owner"]: d["slack_user"] for d in report["delivered"]} == {
+        "Maya Chen": MAYA,
+        "jordan.patel@example.com": JORDAN,
+    }
+    assert {d["owner"] for d in report["unmatched"]} == {"Scale CS team", "Sofia Alvarez"}
+    assert sorted(c.params["users"] for c in fake.of("conversations.open")) == [JORDAN, MAYA]
+    assert [c.params["email"] for c in fake.of("users.lookupByEmail")] == [
+        "jordan.patel@example.com",
+        "maya@example.com",
+    ]
+
+
+def test_one_owner_slack_refuses_does_not_stop_the_others(slack_env, fake):
+    fake.errors["conversations.open"] = ["user_disabled"]  # the first owner, Jordan
+    result = CliRunner().invoke(
+        app, ["slack", "post-alerts", "--as-of", "2026-11-23"], catch_exceptions=False
+    )
+    assert result.exit_code == 0
+    assert "jordan.patel@example.com: Slack said user_disabled, 1 alert(s) not sent" in (
+        result.stderr
+    )
+    assert "Maya Chen (UMAYA): 1 alert(s)" in result.stdout
+    assert [p["channel"] for p in fake.posts()] == ["D" + MAYA]
+
+
+def test_owners_spelled_in_another_case_get_one_dm(slack_env, fake, team_db):
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(team_db)
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE accounts SET csm = 'MAYA CHEN' WHERE name = 'Lighthouse Learning'")
+        )
+    engine.dispose()
+    report = json.loads(_run("post-alerts", "--json").output)
+    [maya] = [d for d in report["delivered"] if d["slack_user"] == MAYA]
+    assert len(report["delivered"]) == 1
+    assert sorted(maya["alerts"]) == [
+        "Acme Corp: score declined for 30 days (63 -> 44)",
+        "Lighthouse Learning: dropped from green to yellow within 7 days",
+    ]
+    [post] = fake.posts()
+    assert "Acme Corp" in message_text(post) and "Lighthouse Learning" in message_text(post)

@@ -10,6 +10,7 @@ from agent.session import Session
 from connectors.slack import blocks as kit
 from tests.conftest import DEMO_AS_OF
 from tests.slack.conftest import ADMIN, MAYA
+from tests.slack.fake_slack import BLOCK_TEXT_LIMIT, block_text_length, message_text
 
 
 def _check_limits(message: kit.Message) -> None:
@@ -23,6 +24,7 @@ def _check_limits(message: kit.Message) -> None:
             assert len(field["text"]) <= kit.FIELD_CHARS
         assert len(block.get("fields", [])) <= kit.MAX_FIELDS
     assert len(message.text) <= kit.FALLBACK_CHARS
+    assert block_text_length(message.model_dump()) <= kit.MAX_TEXT
 
 
 @pytest.mark.parametrize(
@@ -43,9 +45,60 @@ def test_a_cut_answer_says_where_the_whole_is(demo_env):
     long = reply.model_copy(update={"text": "\n".join(f"line {i} " * 40 for i in range(2000))})
     message = kit.reply_message(long, DEMO_AS_OF)
     _check_limits(message)
-    assert len(message.blocks) == kit.MAX_BLOCKS
+    assert kit.MAX_TEXT - 500 < block_text_length(message.model_dump()) <= kit.MAX_TEXT
     hints = [b for b in message.blocks if "Cut to fit" in json.dumps(b)]
     assert "`csm scan --json` prints all of it" in json.dumps(hints)
+    assert message.blocks[-1]["type"] == "context"  # the as-of line is kept
+
+
+def test_many_short_sections_are_cut_at_fifty_blocks():
+    blocks = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"item {i}"}} for i in range(80)
+    ]
+    kept = kit.fit(blocks, [kit.context(DEMO_AS_OF, [])], "csm renewals --json")
+    assert len(kept) == kit.MAX_BLOCKS
+    assert "`csm renewals --json` prints all of it" in json.dumps(kept[-2])
+
+
+@pytest.mark.parametrize(
+    ("text", "title", "hint"),
+    [
+        ("who renews in the next 365 days", "Renewal pipeline", "csm renewals --days 365 --json"),
+        ("churn scan", "Churn risk", "csm churn --json"),
+        ("portfolio review", "Portfolio review", "csm portfolio --json"),
+        ("QBR for Acme Corp", "QBR prep: Acme Corp", "csm qbr acme --json"),
+    ],
+)
+def test_the_longest_answers_are_accepted_by_slack_and_cut_with_the_cli_hint(
+    bot, fake, text, title, hint
+):
+    bot.mention(ADMIN, text)
+    answers = [c.params for c in fake.calls if c.method in ("chat.postMessage", "chat.update")]
+    final = answers[-1]
+    assert block_text_length(final) <= BLOCK_TEXT_LIMIT  # the fake refuses more, like Slack
+    assert final["blocks"][0]["text"]["text"] == title
+    assert f"`{hint}` prints all of it" in message_text(final)
+    assert "could not answer" not in "".join(fake.texts())
+
+
+def test_the_fake_refuses_blocks_slack_would_refuse(fake):
+    from slack_sdk import WebClient
+    from slack_sdk.errors import SlackApiError
+
+    client = WebClient(token="xoxb-test", base_url=fake.api_url)
+    section = {"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3000}}
+    with pytest.raises(SlackApiError, match="msg_blocks_too_long"):
+        client.chat_postMessage(channel="C1", text="long", blocks=[section] * 5)
+
+
+def test_an_answer_slack_refuses_is_posted_as_plain_text_with_the_cli_hint(bot, fake):
+    fake.errors["chat.postMessage"] = ["msg_too_long"]
+    bot.mention(MAYA, "Score Acme Corp")
+    refused, posted = fake.posts()
+    assert refused["blocks"][0]["text"]["text"] == "Score: Acme Corp"
+    text = message_text(posted)
+    assert "Acme Corp" in text
+    assert "Slack refused the full answer as too long: `csm score acme --json`" in text
 
 
 def test_untrusted_note_text_cannot_ping_anyone():
