@@ -15,7 +15,7 @@ from tenacity import wait_none
 from agent.settings import Settings
 from connectors.csv_import import import_folder
 from connectors.http import ApiClient
-from connectors.hubspot import HubSpotCrm, HubSpotSource
+from connectors.hubspot import HubSpotCrm, HubSpotSource, reader
 from connectors.hubspot.client import HubSpotOptions
 from connectors.sync.base import SourceNotConfigured
 from connectors.sync.runner import sync
@@ -194,35 +194,234 @@ def test_a_crash_on_page_three_resumes_there_without_duplicates(fake, store):
     assert counts == [3, 2, 1, 1]
 
 
-def test_the_next_run_searches_what_changed_since_the_last_pass(fake, store):
+def freeze(monkeypatch, when: str) -> None:
+    """Make the reader's clock say `when` (the time a pass starts)."""
+    moment = datetime.fromisoformat(when.replace("Z", "+00:00"))
+    monkeypatch.setattr(reader, "_now", lambda: moment)
+
+
+def search_lists(companies=(), contacts=(), deals=(), notes=()):
+    return {
+        "companies": [(list(companies), None)],
+        "contacts": [(list(contacts), None)],
+        "deals": [(list(deals), None)],
+        "notes": [(list(notes), None)],
+    }
+
+
+def column(store, sql):
+    with store.engine.connect() as conn:
+        return conn.execute(text(sql)).all()
+
+
+def test_the_next_run_searches_from_before_the_last_pass_for_edits_the_index_had_not_seen(
+    fake, store, monkeypatch
+):
+    freeze(monkeypatch, "2026-11-23T12:00:00Z")
     first = sync(store, HubSpotSource(api(), OPTIONS))
-    started = json.loads(first.cursor)["since"]
+    assert json.loads(first.cursor) == {"phase": "done", "since": "2026-11-23T12:00:00Z"}
+    # written at 11:58, but HubSpot's search index lags: the first pass did not see it
     fake.lists["notes"] = [
         (
             [note("401", "101", "<p>Called Greg &amp; team</p><p>Renewal on track</p>",
-                  "2026-11-02T15:30:00.000Z")],
+                  "2026-11-02T15:30:00.000Z", modified="2026-11-23T11:58:00.000Z")],
             None,
         )
     ]  # fmt: skip
+    fake.search_bodies.clear()
+    freeze(monkeypatch, "2026-11-23T13:00:00Z")
     report = sync(store, HubSpotSource(api(), OPTIONS))
     assert report.status == "ok"
-    millis = int(datetime.fromisoformat(started.replace("Z", "+00:00")).timestamp() * 1000)
+    assert report.rows == {"notes": 1}
+    # 5 minutes before the previous pass started: 2026-11-23T11:55:00Z in epoch ms
     filters = [b["filterGroups"][0]["filters"][0] for b in fake.search_bodies]
-    assert filters[0] == {"propertyName": "hs_lastmodifieddate", "operator": "GTE", "value": millis}
-    # 3 pages of companies, then contacts (which name the property differently), deals, notes
+    assert filters[0] == {
+        "propertyName": "hs_lastmodifieddate",
+        "operator": "GTE",
+        "value": "1795434900000",
+    }
+    # companies, contacts (which name the property differently), deals, notes: one query each
     assert [f["propertyName"] for f in filters] == [
-        *["hs_lastmodifieddate"] * 3,
+        "hs_lastmodifieddate",
         "lastmodifieddate",
-        *["hs_lastmodifieddate"] * 2,
+        "hs_lastmodifieddate",
+        "hs_lastmodifieddate",
     ]
     assert fake.hits["POST associations/notes/companies/batch/read"] == 1
-    with store.engine.connect() as conn:
-        row = conn.execute(text("SELECT account_id, created_at, text FROM notes")).one()
-    assert tuple(row) == (
-        "101",
-        "2026-11-02 15:30:00.000000",
-        "Called Greg & team\nRenewal on track",
+    assert column(store, "SELECT account_id, created_at, text FROM notes") == [
+        ("101", "2026-11-02 15:30:00.000000", "Called Greg & team\nRenewal on track")
+    ]
+    assert json.loads(report.cursor) == {"phase": "done", "since": "2026-11-23T13:00:00Z"}
+
+
+def changed_companies(count, first_id=1001):
+    """`count` companies changed after 2026-11-23T10:00Z, one a second, except that the 16
+    from id first_id+90 share one millisecond (they straddle the first page's end)."""
+    out = []
+    for i in range(count):
+        second = 90 if 90 <= i < 106 else i
+        modified = f"2026-11-23T10:{second // 60:02d}:{second % 60:02d}.000Z"
+        out.append(company(str(first_id + i), f"Company {first_id + i}", modified=modified))
+    return out
+
+
+def test_an_edit_during_a_search_pass_does_not_hide_the_next_record(store, monkeypatch):
+    server = FakeHubSpot(search_lists(companies=changed_companies(250)))
+    edited = []
+
+    def edit_after_the_first_page(objects, body):
+        if objects == "companies" and not edited:
+            obj = next(c for c in server.every("companies") if c["id"] == "1050")
+            obj["properties"] |= {"name": "Renamed", "hs_lastmodifieddate": "2026-11-23T11:00:00Z"}
+            edited.append(obj)
+
+    server.on_search = edit_after_the_first_page
+    freeze(monkeypatch, "2026-11-23T12:00:00Z")
+    with respx.mock(assert_all_called=False) as mock:
+        mock.route(host="hubspot.test").mock(side_effect=server)
+        report = sync(store, HubSpotSource(api(), OPTIONS), since=datetime(2026, 11, 23, 10))
+    assert report.status == "ok"
+    assert edited
+    names = dict(column(store, "SELECT account_id, name FROM accounts"))
+    assert sorted(names) == [str(i) for i in range(1001, 1251)]
+    assert names["1050"] == "Renamed"
+    assert all(len(b["sorts"]) == 1 and "after" not in b for b in server.search_bodies)
+
+
+def test_more_changes_than_the_search_can_page_through_are_all_read_and_resumable(
+    store, monkeypatch
+):
+    # HubSpot refuses a search offset past 10,000; this fake refuses one past 300
+    server = FakeHubSpot(search_lists(companies=changed_companies(350)), search_cap=300)
+    crashes = []
+
+    def crash_on_the_third_search(key, request):
+        if key == "POST objects/companies/search" and server.hits[key] == 3 and not crashes:
+            crashes.append(key)
+            return RuntimeError("process killed")
+        return None
+
+    server.fault_hook = crash_on_the_third_search
+    freeze(monkeypatch, "2026-11-23T12:00:00Z")
+    source = HubSpotSource(api(), OPTIONS)
+    with respx.mock(assert_all_called=False) as mock:
+        mock.route(host="hubspot.test").mock(side_effect=server)
+        with pytest.raises(RuntimeError):
+            sync(store, source, since=datetime(2026, 11, 23, 10))
+        stored_before = column(store, "SELECT count(*) FROM accounts")[0][0]
+        report = sync(store, source)
+        # a cursor an older version stored (a search offset) restarts the object: no 400
+        old = {"phase": "companies", "after": "300", "since": "2026-11-23T10:00:00Z"}
+        reread = {
+            r.row["account_id"] for p in source.pages(json.dumps(old), None) for r in p.records
+        }
+    assert 0 < stored_before < 350
+    assert report.status == "ok", report.errors
+    assert report.resumed
+    ids = [row[0] for row in column(store, "SELECT account_id FROM accounts ORDER BY account_id")]
+    assert ids == [str(i) for i in range(1001, 1351)]
+    assert len(reread) == 350
+
+
+def test_a_deal_closed_won_closes_its_opportunity_and_becomes_a_contract(store, monkeypatch):
+    open_deal = deal("302", "101", "decisionmakerboughtin", "12000",
+                     createdate="2026-09-01T08:00:00.000Z")  # fmt: skip
+    server = FakeHubSpot(search_lists(companies=[company("101", "Acme")], deals=[open_deal]))
+    freeze(monkeypatch, "2026-11-23T12:00:00Z")
+    with respx.mock(assert_all_called=False) as mock:
+        mock.route(host="hubspot.test").mock(side_effect=server)
+        sync(store, HubSpotSource(api(), OPTIONS))
+        assert column(store, "SELECT stage, closed_at FROM opportunities") == [("proposal", None)]
+        won = deal("302", "101", "closedwon", "15000", createdate="2026-09-01T08:00:00.000Z",
+                   closedate="2026-11-23T12:10:00Z", contract_end_date="2027-11-22",
+                   modified="2026-11-23T12:10:00Z")  # fmt: skip
+        server.lists["deals"] = [([won], None)]
+        freeze(monkeypatch, "2026-11-23T13:00:00Z")
+        report = sync(store, HubSpotSource(api(), OPTIONS))
+    assert report.rows == {"contracts": 1, "opportunities": 1}
+    assert column(store, "SELECT opportunity_id, stage, amount, closed_at FROM opportunities") == [
+        ("302", "won", 15000, "2026-11-23")
+    ]
+    assert column(
+        store, "SELECT contract_id, account_id, arr, start_date, end_date FROM contracts"
+    ) == [("302", "101", 15000, "2026-11-23", "2027-11-22")]
+
+
+def test_contacts_and_deals_stay_on_their_primary_company_full_and_incremental(store, monkeypatch):
+    companies = [company("101", "Acme"), company("102", "Globex"), company("103", "Initech")]
+    people = [
+        # the unlabeled association to 101 is listed before the primary one to 102
+        contact("204", "102", "Ana", "Li", "ana@globex.test", others=("101",)),
+        contact("205", None, "Two", "Homes", "two@x.test", others=("101", "103")),
+    ]
+    deals = [deal("304", "103", "qualifiedtobuy", "900", others=("101",),
+                  createdate="2026-09-01T08:00:00Z")]  # fmt: skip
+    server = FakeHubSpot(search_lists(companies, people, deals))
+    freeze(monkeypatch, "2026-11-23T12:00:00Z")
+    placed = []
+    with respx.mock(assert_all_called=False) as mock:
+        mock.route(host="hubspot.test").mock(side_effect=server)
+        full = sync(store, HubSpotSource(api(), OPTIONS))
+        placed.append(column(store, "SELECT contact_id, account_id FROM contacts"))
+        placed.append(column(store, "SELECT opportunity_id, account_id FROM opportunities"))
+        for obj in (*people, *deals):
+            key = "lastmodifieddate" if obj in people else "hs_lastmodifieddate"
+            obj["properties"][key] = "2026-11-23T12:30:00Z"
+        freeze(monkeypatch, "2026-11-23T13:00:00Z")
+        incremental = sync(store, HubSpotSource(api(), OPTIONS))
+        placed.append(column(store, "SELECT contact_id, account_id FROM contacts"))
+        placed.append(column(store, "SELECT opportunity_id, account_id FROM opportunities"))
+    assert incremental.rows == {"contacts": 1, "opportunities": 1}  # read again by search
+    assert placed == [[("204", "102")], [("304", "103")]] * 2
+    ambiguous = (
+        "contact 205",
+        "associated with 2 companies (101, 103) and none is its primary company in HubSpot: "
+        "mark one as primary",
     )
+    for report in (full, incremental):
+        assert [(s.source_id, s.problem) for s in report.skipped] == [ambiguous]
+
+
+def test_an_unknown_dropdown_value_leaves_that_field_unknown_and_keeps_the_record(
+    store, tmp_path, monkeypatch, caplog
+):
+    folder = tmp_path / "csv"
+    folder.mkdir()
+    (folder / "accounts.csv").write_text(
+        "account_id,name,segment\n102,Globex,enterprise\n", encoding="utf-8"
+    )
+    import_folder(store, folder)
+    companies = [
+        company("101", "Acme", segment="Mid Market"),
+        company("102", "Globex", segment="Strategic"),
+        company("103", "Initech", segment="self_serve"),
+    ]
+    people = [
+        contact("201", "101", "Greg", "Hale", "greg@acme.test", csm_role="Exec Sponsor"),
+        contact("203", "102", "Ana", "Li", "ana@globex.test", csm_role="Ninja"),
+    ]
+    server = FakeHubSpot(search_lists(companies, people))
+    options = HubSpotOptions(role_property="csm_role", segment_property="segment")
+    freeze(monkeypatch, "2026-11-23T12:00:00Z")
+    caplog.set_level(logging.WARNING)
+    with respx.mock(assert_all_called=False) as mock:
+        mock.route(host="hubspot.test").mock(side_effect=server)
+        report = sync(store, HubSpotSource(api(), options))
+    assert report.status == "ok"
+    assert report.skipped == []
+    assert report.rows == {"accounts": 3, "contacts": 2}
+    assert column(store, "SELECT account_id, segment FROM accounts ORDER BY account_id") == [
+        ("101", "mid-market"),
+        ("102", "enterprise"),  # the CSV's value stays: HubSpot's is not one of the format's
+        ("103", "self-serve"),
+    ]
+    assert column(store, "SELECT contact_id, account_id, role FROM contacts ORDER BY 1") == [
+        ("201", "101", "exec_sponsor"),
+        ("203", "102", None),
+    ]
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("company 102" in w and "'Strategic'" in w for w in warnings), warnings
+    assert any("contact 203" in w and "'Ninja'" in w for w in warnings), warnings
 
 
 def test_a_wrong_token_fails_naming_the_setting_and_the_token_is_nowhere(fake, store, caplog):
