@@ -43,7 +43,12 @@ def sync_cmd(
     source: Annotated[str, typer.Argument(help="hubspot, salesforce, zendesk or stripe.")],
     since: Annotated[
         str | None,
-        typer.Option("--since", help="Only records changed on or after this date (YYYY-MM-DD)."),
+        typer.Option(
+            "--since",
+            help="Only records changed on or after this date (YYYY-MM-DD). Stripe cannot list "
+            "by change: it reads invoices created up to 90 days before it (option "
+            "invoice_lookback_days) and every subscription.",
+        ),
     ] = None,
     full: Annotated[
         bool, typer.Option("--full", help="Read everything again, ignoring the stored cursor.")

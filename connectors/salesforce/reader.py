@@ -1,23 +1,36 @@
 """`SalesforceSource`: Account, Contact and Opportunity via SOQL, page by page.
 
 Each object is read with `GET /services/data/v61.0/queryAll?q=SELECT ... ORDER BY
-LastModifiedDate, Id`, then each `nextRecordsUrl` until `done`. Accounts map to accounts,
+SystemModstamp, Id`, then each `nextRecordsUrl` until `done`. Accounts map to accounts,
 contacts to contacts (role from a configurable field, last engaged from `LastActivityDate`),
-opportunities to contracts (a stage mapped to `contract`) or opportunities.
+opportunities to contracts (a stage mapped to `contract`) or opportunities. A won deal (a
+stage mapped to `contract`) is also written as an opportunity at stage `won`, closed on its
+CloseDate, so the opportunity row an earlier sync stored while it was open leaves the
+pipeline.
+
+Change field. Incremental reads filter and order on `SystemModstamp`, not `LastModifiedDate`:
+logging a Task or an Event updates a Contact's or Account's `LastActivityDate` and its
+`SystemModstamp`, but not its `LastModifiedDate`, so a `LastModifiedDate` filter would leave
+`last_engaged_at` stale after the first sync. Salesforce recommends `SystemModstamp` for
+sync; it is indexed and never earlier than `LastModifiedDate`.
 
 Resume. A `nextRecordsUrl` names a server-side query locator that Salesforce expires after
 about 15 minutes (and drops when a user holds too many), so it is used only within a run and
 never stored. The cursor stored with each page records, for the object being read, the
-(LastModifiedDate, Id) of the last record of the pages stored so far; a resumed run queries
-again with `WHERE (LastModifiedDate > t) OR (LastModifiedDate = t AND Id > 'id')` in the same
+(SystemModstamp, Id) of the last record of the pages stored so far; a resumed run queries
+again with `WHERE (SystemModstamp > t) OR (SystemModstamp = t AND Id > 'id')` in the same
 order and so starts at the first record not yet stored. A locator that expires during a run
 (404 or 400 `INVALID_QUERY_LOCATOR`) is replaced the same way. Records changed while a pass
 runs move to the end of the order: they are read again later in the pass or in the next one
 (an upsert, never a duplicate). Timestamps are compared to the second, as Salesforce stores
-them. The cursor is JSON: the object (`phase`), the position (`after`), the pass's `since`
-and when it `started`; after the last page it is `{"phase": "done", "since": <started>}` and
-the next run reads what changed since that pass started, `WHERE LastModifiedDate >= since`,
-in the same order.
+them. The cursor is JSON: the change field (`order`), the object (`phase`), the position
+(`after`), the pass's `since` and when it `started`; after the last page it is
+`{"order": "SystemModstamp", "phase": "done", "since": <started>}` and the next run reads
+what changed since that pass started, `WHERE SystemModstamp >= since`, in the same order.
+
+Older cursors. A cursor without `"order": "SystemModstamp"` was written by the
+LastModifiedDate reader: the passes that wrote it missed activity-only changes, so the next
+run starts a new pass over everything (once; upserts, no duplicates) instead of resuming it.
 
 Deleted records. `queryAll` (not `query`) is used so that records in the recycle bin come
 back with `IsDeleted = true`: they are not imported and are reported as skipped ("deleted in
@@ -43,6 +56,8 @@ log = logging.getLogger(__name__)
 
 PHASES = ("Account", "Contact", "Opportunity")
 DONE = "done"
+CHANGED = "SystemModstamp"
+"""The field incremental reads filter and order on (set on any change, activity included)."""
 FIELDS = {
     "Account": ["Id", "Name", "Industry", "NumberOfEmployees"],
     "Contact": [
@@ -59,9 +74,9 @@ FIELDS = {
 }
 """The fields each object's mapping reads (the bookkeeping fields are added to each query)."""
 BOOKKEEPING = {
-    "Account": ["IsDeleted", "MasterRecordId", "LastModifiedDate"],
-    "Contact": ["IsDeleted", "MasterRecordId", "LastModifiedDate"],
-    "Opportunity": ["IsDeleted", "LastModifiedDate"],
+    "Account": ["IsDeleted", "MasterRecordId", CHANGED],
+    "Contact": ["IsDeleted", "MasterRecordId", CHANGED],
+    "Opportunity": ["IsDeleted", CHANGED],
 }
 """Deleted and merged flags, and the ordering field; Opportunity has no MasterRecordId."""
 ENTITY = {"Account": "accounts", "Contact": "contacts", "Opportunity": "opportunities"}
@@ -72,7 +87,7 @@ _ID = re.compile(r"[A-Za-z0-9]{1,18}")
 _TIMESTAMP = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.\d+)?(Z|[+-]\d{2}:?\d{2})?")
 
 Position = tuple[str, str]
-"""(LastModifiedDate as a SOQL literal, Id) of the last record read."""
+"""(SystemModstamp as a SOQL literal, Id) of the last record read."""
 
 
 class SalesforceSource:
@@ -114,7 +129,7 @@ class SalesforceSource:
                 elif phase != PHASES[-1]:
                     nxt = {**state, "phase": PHASES[PHASES.index(phase) + 1], "after": None}
                 else:
-                    nxt = {"phase": DONE, "since": state["started"]}
+                    nxt = {"order": CHANGED, "phase": DONE, "since": state["started"]}
                 yield Page(records=records, skipped=skipped, cursor=json.dumps(nxt))
                 if not next_url:
                     break
@@ -126,7 +141,7 @@ class SalesforceSource:
         Args:
             phase: the object (Account, Contact, Opportunity).
             since: only records changed at or after this SOQL datetime literal.
-            after: only records after this (LastModifiedDate, Id) in the order; it implies
+            after: only records after this (SystemModstamp, Id) in the order; it implies
                 `since`, which is then left out.
         """
         fields = list(FIELDS[phase])
@@ -137,15 +152,13 @@ class SalesforceSource:
         fields += BOOKKEEPING[phase]
         if after is not None:
             t, last_id = after
-            where = (
-                f" WHERE (LastModifiedDate > {t}) OR (LastModifiedDate = {t} AND Id > '{last_id}')"
-            )
+            where = f" WHERE ({CHANGED} > {t}) OR ({CHANGED} = {t} AND Id > '{last_id}')"
         elif since:
-            where = f" WHERE LastModifiedDate >= {since}"
+            where = f" WHERE {CHANGED} >= {since}"
         else:
             where = ""
         select = ", ".join(dict.fromkeys(fields))
-        return f"SELECT {select} FROM {phase}{where} ORDER BY LastModifiedDate, Id"
+        return f"SELECT {select} FROM {phase}{where} ORDER BY {CHANGED}, Id"
 
     def _fetch(
         self, phase: str, since: str | None, after: Position | None, next_url: str | None
@@ -175,7 +188,8 @@ class SalesforceSource:
                 skipped.append(_deleted(phase, obj))
                 continue
             mapped = getattr(self, f"_{phase.lower()}")(obj)
-            (skipped if isinstance(mapped, Skipped) else records).append(mapped)
+            for one in mapped if isinstance(mapped, list) else [mapped]:
+                (skipped if isinstance(one, Skipped) else records).append(one)
         return records, skipped
 
     def _account(self, obj: dict[str, Any]) -> SourceRecord:
@@ -206,7 +220,7 @@ class SalesforceSource:
             row["role"] = role.strip().lower().replace(" ", "_") if role else None
         return SourceRecord(entity="contacts", source_id=sid, row=row)
 
-    def _opportunity(self, obj: dict[str, Any]) -> SourceRecord | Skipped:
+    def _opportunity(self, obj: dict[str, Any]) -> list[SourceRecord] | Skipped:
         sid = f"Opportunity {obj['Id']}"
         stage_name = (obj.get("StageName") or "").strip()
         stage = self.options.stages().get(stage_name.lower())
@@ -219,6 +233,7 @@ class SalesforceSource:
                 problem=f"stage {stage_name!r} is not mapped: add it to stage_map "
                 "(connectors.salesforce in the workspace profile)",
             )
+        records: list[SourceRecord] = []
         if stage == "contract":
             row = {
                 "contract_id": obj["Id"],
@@ -227,7 +242,8 @@ class SalesforceSource:
                 "start_date": obj.get("CloseDate"),
                 "end_date": obj.get(self.options.contract_end_field),
             }
-            return SourceRecord(entity="contracts", source_id=sid, row=row)
+            records.append(SourceRecord(entity="contracts", source_id=sid, row=row))
+            stage = "won"  # the deal is also an opportunity that closed as won
         kind = "renewal" if (obj.get("Type") or "").lower() == "renewal" else None
         row = {
             "opportunity_id": obj["Id"],
@@ -238,7 +254,8 @@ class SalesforceSource:
             "created_at": (obj.get("CreatedDate") or "")[:10] or None,
             "closed_at": obj.get("CloseDate") if stage in ("won", "lost") else None,
         }
-        return SourceRecord(entity="opportunities", source_id=sid, row=row)
+        records.append(SourceRecord(entity="opportunities", source_id=sid, row=row))
+        return records
 
 
 def _deleted(phase: str, obj: dict[str, Any]) -> Skipped:
@@ -283,7 +300,7 @@ def soql_datetime(value: str | datetime) -> str | None:
 
 def _position_of(obj: dict[str, Any]) -> Position | None:
     """Return a record's place in the order, or None if it lacks a usable one."""
-    t = soql_datetime(str(obj.get("LastModifiedDate") or ""))
+    t = soql_datetime(str(obj.get(CHANGED) or ""))
     rid = str(obj.get("Id") or "")
     return (t, rid) if t and _ID.fullmatch(rid) else None
 
@@ -297,17 +314,27 @@ def _checked_position(value: object) -> Position | None:
 
 
 def _start(cursor: str | None, since: datetime | None) -> tuple[dict[str, Any], Position | None]:
-    """Return the pass to run and the position in its object, from `cursor` or new."""
+    """Return the pass to run and the position in its object, from `cursor` or new.
+
+    A cursor of the LastModifiedDate reader (no `order`, or an older one holding a
+    `nextRecordsUrl`) starts a new pass over everything: its passes missed activity-only
+    changes, which only a full read repairs.
+    """
     now = soql_datetime(datetime.now(UTC))
+    fresh: dict[str, Any] = {"order": CHANGED, "phase": PHASES[0], "since": None, "started": now}
     if cursor:
         stored = json.loads(cursor)
+        if stored.get("order") != CHANGED:
+            log.warning(
+                "salesforce: the stored cursor predates reading changes by %s (activity-only "
+                "changes were missed); reading everything again once",
+                CHANGED,
+            )
+            return fresh, None
         last = soql_datetime(str(stored.get("since") or ""))
         if stored.get("phase") in PHASES:
             started = soql_datetime(str(stored.get("started") or "")) or now
-            state = {"phase": stored["phase"], "since": last, "started": started}
-            # An older cursor held a nextRecordsUrl instead of a position: its locator has
-            # likely expired, so that object is read again from its start (upserts).
+            state = {**fresh, "phase": stored["phase"], "since": last, "started": started}
             return state, _checked_position(stored.get("after"))
-        return {"phase": PHASES[0], "since": last, "started": now}, None
-    start = soql_datetime(since) if since else None
-    return {"phase": PHASES[0], "since": start, "started": now}, None
+        return {**fresh, "since": last}, None
+    return {**fresh, "since": soql_datetime(since) if since else None}, None

@@ -23,9 +23,20 @@ Decisions (also in docs/zendesk-stripe.md):
   quantity, annualised by its interval (day x365, week x52, month x12, year x1, divided by
   `interval_count`); discounts, taxes and usage-based prices are not counted (a metered or
   tiered price, which has no unit amount, makes ARR unknown: the subscription is skipped).
-- Subscription status: active, past_due, unpaid, paused -> active; canceled -> churned
-  (auto_renew false); trialing, incomplete, incomplete_expired are not contracts: dropped.
+- A period that starts before the stored row of an earlier period of the same subscription
+  ends (a billing-cycle anchor reset: an upgrade billed from today) ends that row the day
+  before: `superseded_rows` returns it with the earlier end_date, so the account's ARR on a
+  day of the overlap counts the new period only.
+- Subscription status: active, past_due, unpaid -> active; canceled -> churned (auto_renew
+  false); trialing, incomplete, incomplete_expired are not contracts: dropped. `paused`
+  (a trial ended without a payment method: Stripe bills nothing while paused) is no priced
+  period: skipped and reported, no row written; it gets a row again once resumed.
   auto_renew = false when the subscription cancels at the period end or at a set time.
+- Currency: nothing is converted. An invoice or subscription whose currency is not the
+  account's `currency` (accounts.currency, USD by default) is skipped and reported
+  (`check_currency`), so no amount is stored in the wrong currency.
+- Customers placed by `email_domain` use the customer's metadata `account_id` first when it
+  has one; a free-mail domain (gmail.com ...) places nothing (connectors.account_match).
 """
 
 from __future__ import annotations
@@ -45,8 +56,11 @@ ZERO_DECIMAL = frozenset("bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xa
 ANNUAL = {"day": Decimal(365), "week": Decimal(52), "month": Decimal(12), "year": Decimal(1)}
 """Billing intervals per year."""
 
-ACTIVE = {"active": "active", "past_due": "active", "unpaid": "active", "paused": "active"}
+ACTIVE = {"active": "active", "past_due": "active", "unpaid": "active"}
 NOT_CONTRACTS = {"trialing", "incomplete", "incomplete_expired"}
+PAUSED = "paused"
+EXPLICIT_KEY = "account_id"
+"""The metadata key that places a customer even when `account_by` is `email_domain`."""
 CENT = Decimal("0.01")
 
 
@@ -65,6 +79,13 @@ class StripeOptions(BaseModel):
     )
     page_size: int = Field(100, ge=1, le=100, description="objects per list request")
     invoices: bool = Field(True, description="sync invoices")
+    invoice_lookback_days: int = Field(
+        90,
+        ge=0,
+        description="with `--since`, invoices created this many days before it are read too, "
+        "so an invoice paid (or voided) since, but created earlier, is updated; set it to "
+        "your longest payment terms",
+    )
     subscriptions: bool = Field(True, description="sync subscriptions as contracts")
 
     @field_validator("account_by")
@@ -86,17 +107,41 @@ def place_customer(customer: object, directory: AccountDirectory, account_by: st
     label = f"customer {customer.get('id')}"
     if customer.get("deleted"):
         raise Unplaceable(f"{label} was deleted in Stripe")
+    metadata = customer.get("metadata") or {}
     try:
         if account_by == "email_domain":
+            if metadata.get(EXPLICIT_KEY):
+                return directory.by_id(str(metadata[EXPLICIT_KEY]))
             domain = email_domain(customer.get("email"))
-            return directory.by_domains([domain] if domain else [])
+            try:
+                return directory.by_domains([domain] if domain else [])
+            except NoAccount as err:
+                raise NoAccount(f"{err}; set metadata {EXPLICIT_KEY}") from None
         key = account_by.removeprefix("metadata:").strip()
-        value = (customer.get("metadata") or {}).get(key)
+        value = metadata.get(key)
         if not value:
             raise NoAccount(f"no metadata {key!r}")
         return directory.by_id(str(value))
     except NoAccount as err:
         raise NoAccount(f"{label}: {err}") from None
+
+
+def check_currency(obj: Mapping[str, Any], account_id: str, directory: AccountDirectory) -> None:
+    """Refuse an invoice or subscription billed in another currency than its account's.
+
+    Amounts are never converted: a wrong-currency amount would be summed with the account's
+    own as if it were the same money.
+
+    Raises:
+        Unplaceable: the object's currency is known and is not the account's.
+    """
+    currency = str(obj.get("currency") or "").strip().upper()
+    expected = directory.currency(account_id)
+    if currency and currency != expected:
+        raise Unplaceable(
+            f"billed in {currency} but account {account_id} is in {expected}: not stored "
+            "(amounts are not converted); set the account's currency if it is wrong"
+        )
 
 
 def money(minor: object, currency: object, field: str) -> str:
@@ -184,6 +229,11 @@ def subscription_row(subscription: Mapping[str, Any]) -> dict[str, str | None] |
     status = str(subscription.get("status") or "")
     if status in NOT_CONTRACTS:
         return None
+    if status == PAUSED:
+        raise Unplaceable(
+            "paused in Stripe: it bills nothing while paused, so no contract row is written "
+            "(it gets one again when resumed)"
+        )
     if status == "canceled":
         mapped = "churned"
     elif status in ACTIVE:
@@ -214,6 +264,37 @@ def subscription_row(subscription: Mapping[str, Any]) -> dict[str, str | None] |
         "auto_renew": "true" if renews else "false",
         "status": mapped,
     }
+
+
+def superseded_rows(
+    row: Mapping[str, str | None], stored: list[dict[str, str]]
+) -> list[dict[str, str | None]]:
+    """Return earlier period rows of the subscription that `row` overlaps, ended the day before.
+
+    A billing-cycle anchor reset starts a new period before the current one ends; the stored
+    row of the earlier period would otherwise count its ARR on the days both rows cover.
+
+    Args:
+        row: the new period's contracts row (contract_id, start_date, ...).
+        stored: the subscription's rows in the store (contract_id, account_id, arr,
+            start_date, end_date, as cell text).
+
+    Returns:
+        The overlapped rows with end_date the day before `row` starts (required columns only,
+        so the other stored columns stay as they are).
+    """
+    start = date.fromisoformat(str(row["start_date"]))
+    ended: list[dict[str, str | None]] = []
+    for old in stored:
+        if old["contract_id"] == row["contract_id"]:
+            continue
+        old_start, old_end = (
+            date.fromisoformat(old["start_date"]),
+            date.fromisoformat(old["end_date"]),
+        )
+        if old_start < start <= old_end:
+            ended.append({**old, "end_date": (start - timedelta(days=1)).isoformat()})
+    return ended
 
 
 def _period(subscription: Mapping[str, Any], lines: list[Mapping[str, Any]]) -> tuple[date, date]:

@@ -3,9 +3,11 @@
 Query answers follow the documented shape: {"totalSize", "done", "nextRecordsUrl"?,
 "records": [{"attributes": {"type", "url"}, <the selected fields>}]}; errors are a JSON
 array [{"message", "errorCode"}]. The fake understands the SOQL the connector sends: a field
-list, one object, an optional WHERE on LastModifiedDate (">= t", or the keyset form
-"(LastModifiedDate > t) OR (LastModifiedDate = t AND Id > 'id')") and ORDER BY
-LastModifiedDate, Id; anything else is a MALFORMED_QUERY. `query` leaves out records with
+list, one object, an optional WHERE on SystemModstamp (">= t", or the keyset form
+"(SystemModstamp > t) OR (SystemModstamp = t AND Id > 'id')") and ORDER BY
+SystemModstamp, Id; anything else (a filter on LastModifiedDate) is a MALFORMED_QUERY. Each
+record has a LastModifiedDate and a SystemModstamp (the same unless a test sets it later, as
+Salesforce does when only a Task's activity touched the record). `query` leaves out records with
 IsDeleted = true, `queryAll` returns them.
 """
 
@@ -25,12 +27,10 @@ API = "/services/data/v61.0"
 
 _SOQL = re.compile(
     r"SELECT (?P<fields>[\w, ]+) FROM (?P<object>\w+)(?: WHERE (?P<where>.+?))?"
-    r" ORDER BY LastModifiedDate, Id"
+    r" ORDER BY SystemModstamp, Id"
 )
-_SINCE = re.compile(r"LastModifiedDate >= (\S+)")
-_AFTER = re.compile(
-    r"\(LastModifiedDate > (\S+)\) OR \(LastModifiedDate = (\S+) AND Id > '(\w+)'\)"
-)
+_SINCE = re.compile(r"SystemModstamp >= (\S+)")
+_AFTER = re.compile(r"\(SystemModstamp > (\S+)\) OR \(SystemModstamp = (\S+) AND Id > '(\w+)'\)")
 
 
 def _when(text: str) -> datetime:
@@ -39,12 +39,17 @@ def _when(text: str) -> datetime:
 
 
 def record(kind: str, rid: str, modified: str, **fields) -> dict:
-    """A stored record; `modified` is a LastModifiedDate like 2026-10-01T09:00:00.000+0000."""
+    """A stored record; `modified` is its LastModifiedDate and SystemModstamp (unless set).
+
+    `modified` reads like 2026-10-01T09:00:00.000+0000; `fields` may set a later
+    SystemModstamp (a change only the system or a logged activity made).
+    """
     return {
         "attributes": {"type": kind, "url": f"{API}/sobjects/{kind}/{rid}"},
         "Id": rid,
         "IsDeleted": False,
         "LastModifiedDate": modified,
+        "SystemModstamp": modified,
         **fields,
     }
 
@@ -172,18 +177,18 @@ class FakeSalesforce:
             since, after = _SINCE.fullmatch(where), _AFTER.fullmatch(where)
             if since:
                 t = _when(since[1])
-                rows = [r for r in rows if _when(r["LastModifiedDate"]) >= t]
+                rows = [r for r in rows if _when(r["SystemModstamp"]) >= t]
             elif after and after[1] == after[2]:
                 t, last = _when(after[1]), after[3]
                 rows = [
                     r
                     for r in rows
-                    if _when(r["LastModifiedDate"]) > t
-                    or (_when(r["LastModifiedDate"]) == t and r["Id"] > last)
+                    if _when(r["SystemModstamp"]) > t
+                    or (_when(r["SystemModstamp"]) == t and r["Id"] > last)
                 ]
             else:
                 return error(400, "MALFORMED_QUERY", f"unexpected WHERE {where}")
-        rows.sort(key=lambda r: (_when(r["LastModifiedDate"]), r["Id"]))
+        rows.sort(key=lambda r: (_when(r["SystemModstamp"]), r["Id"]))
         fields = [f.strip() for f in match["fields"].split(",")]
         selected = [{"attributes": r["attributes"], **{f: r.get(f) for f in fields}} for r in rows]
         self._queries_made += 1

@@ -38,17 +38,17 @@ from tests.connectors.test_sync_runner import dump
 
 OPTIONS = SalesforceOptions(role_field="Role__c")
 ACCOUNT_SOQL = (
-    "SELECT Id, Name, Industry, NumberOfEmployees, IsDeleted, MasterRecordId, LastModifiedDate "
+    "SELECT Id, Name, Industry, NumberOfEmployees, IsDeleted, MasterRecordId, SystemModstamp "
     "FROM Account"
 )
-ORDER = " ORDER BY LastModifiedDate, Id"
+ORDER = " ORDER BY SystemModstamp, Id"
 DELETED = "deleted in Salesforce: not imported (a row an earlier sync stored is kept)"
 
 
 def portfolio() -> dict[str, list[dict]]:
     """5 accounts (one deleted), 4 contacts (one without account, one merged), 3 opportunities.
 
-    Listed out of order: the fake sorts by (LastModifiedDate, Id), so with 2 records a page
+    Listed out of order: the fake sorts by (SystemModstamp, Id), so with 2 records a page
     the accounts come as [001A, 001B] [001C, 001D] [001E] (001A and 001B tie on time), the
     contacts as [003A, 003B] [003C, 003D] and the opportunities as [006A, 006B] [006C].
     """
@@ -128,6 +128,7 @@ EXPECTED_CSV = {
     "contracts.csv": "contract_id,account_id,arr,start_date,end_date\n"
     "006A,001A,48000,2026-02-01,2027-01-31\n",
     "opportunities.csv": "opportunity_id,account_id,kind,amount,stage,created_at,closed_at\n"
+    "006A,001A,upsell,48000,won,2025-12-01,2026-02-01\n"
     "006B,001B,renewal,9000,qualified,2026-10-01,\n"
     "006C,001C,upsell,5000,lost,2026-06-01,2026-09-15\n",
 }
@@ -154,6 +155,14 @@ def counts(store) -> list[int]:
             conn.execute(text(f"SELECT count(*) FROM {t}")).scalar()
             for t in ("accounts", "contacts", "contracts", "opportunities")
         ]
+
+
+def engaged(store, contact_id: str) -> str | None:
+    with store.engine.connect() as conn:
+        value = conn.execute(
+            text("SELECT last_engaged_at FROM contacts WHERE contact_id = :c"), {"c": contact_id}
+        ).scalar()
+    return None if value is None else str(value)
 
 
 def limit_exceeded() -> httpx.Response:
@@ -186,7 +195,7 @@ def test_full_sync_pages_through_faults_and_equals_the_csv_import(fake, store, t
     assert report.status == "ok"
     assert report.pages == 7
     assert fake.served == ALL_PAGES
-    assert report.rows == {"accounts": 4, "contacts": 2, "contracts": 1, "opportunities": 2}
+    assert report.rows == {"accounts": 4, "contacts": 2, "contracts": 1, "opportunities": 3}
     assert {(s.source_id, s.problem) for s in report.skipped} == {
         ("Account 001D", DELETED),
         ("Contact 003B", "no Account in Salesforce"),
@@ -246,13 +255,13 @@ def test_a_crash_on_page_three_resumes_there_after_the_locator_expired(fake, sto
     assert report.status == "ok"
     assert report.resumed
     assert fake.queries[1] == (
-        f"{ACCOUNT_SOQL} WHERE (LastModifiedDate > 2026-10-03T08:00:00Z) OR "
-        f"(LastModifiedDate = 2026-10-03T08:00:00Z AND Id > '001D'){ORDER}"
+        f"{ACCOUNT_SOQL} WHERE (SystemModstamp > 2026-10-03T08:00:00Z) OR "
+        f"(SystemModstamp = 2026-10-03T08:00:00Z AND Id > '001D'){ORDER}"
     )
     assert fake.served == ALL_PAGES[2:]  # page 3 onwards: no record read twice
     assert fake.hits["next 01gD0000000Q001-4"] == 1  # only the crashed request
-    assert report.rows == {"accounts": 1, "contacts": 2, "contracts": 1, "opportunities": 2}
-    assert counts(store) == [4, 2, 1, 2]
+    assert report.rows == {"accounts": 1, "contacts": 2, "contracts": 1, "opportunities": 3}
+    assert counts(store) == [4, 2, 1, 3]
 
 
 def test_a_locator_expiring_during_a_run_is_replaced_by_a_query_after_the_last_record(
@@ -264,17 +273,17 @@ def test_a_locator_expiring_during_a_run_is_replaced_by_a_query_after_the_last_r
     report = sync(store, SalesforceSource(api(), OPTIONS))
     assert report.status == "ok"
     assert fake.queries[1] == (
-        f"{ACCOUNT_SOQL} WHERE (LastModifiedDate > 2026-10-01T09:00:00Z) OR "
-        f"(LastModifiedDate = 2026-10-01T09:00:00Z AND Id > '001B'){ORDER}"
+        f"{ACCOUNT_SOQL} WHERE (SystemModstamp > 2026-10-01T09:00:00Z) OR "
+        f"(SystemModstamp = 2026-10-01T09:00:00Z AND Id > '001B'){ORDER}"
     )
     assert fake.served == ALL_PAGES
-    assert report.rows == {"accounts": 4, "contacts": 2, "contracts": 1, "opportunities": 2}
+    assert report.rows == {"accounts": 4, "contacts": 2, "contracts": 1, "opportunities": 3}
     assert "the Account query locator is gone" in caplog.text
-    assert counts(store) == [4, 2, 1, 2]
+    assert counts(store) == [4, 2, 1, 3]
 
 
-def test_a_cursor_holding_an_old_next_records_url_restarts_that_object_without_it(fake):
-    old = json.dumps(
+def test_a_cursor_of_the_last_modified_date_reader_starts_a_full_pass_once(fake, caplog):
+    older = json.dumps(  # held a nextRecordsUrl, and read by LastModifiedDate
         {
             "phase": "Contact",
             "next": f"{API}/query/01gOLD0000000001-2000",
@@ -282,11 +291,34 @@ def test_a_cursor_holding_an_old_next_records_url_restarts_that_object_without_i
             "started": "2026-11-23T10:00:00Z",
         }
     )
-    pages = list(SalesforceSource(api(), OPTIONS).pages(old, None))
+    pages = list(SalesforceSource(api(), OPTIONS).pages(older, None))
     assert fake.hits["next 01gOLD0000000001-2000"] == 0
-    assert fake.served == ALL_PAGES[3:]
-    assert len(pages) == 4
-    assert json.loads(pages[-1].cursor) == {"phase": "done", "since": "2026-11-23T10:00:00Z"}
+    assert fake.queries[0] == ACCOUNT_SOQL + ORDER
+    assert fake.served == ALL_PAGES
+    assert len(pages) == 7
+    done = json.loads(pages[-1].cursor)
+    assert (done["order"], done["phase"]) == ("SystemModstamp", "done")
+    assert done["since"] != "2026-11-23T10:00:00Z"  # this pass's start, not the old one's
+    assert "reading everything again once" in caplog.text
+
+
+def test_after_upgrading_a_contact_whose_only_change_was_an_activity_is_repaired(fake, store):
+    sync(store, SalesforceSource(api(), OPTIONS))
+    # a Task logged with Greg on 2026-11-20: LastActivityDate and SystemModstamp move,
+    # LastModifiedDate does not; the LastModifiedDate reader's passes since then missed it
+    greg = next(r for r in fake.objects["Contact"] if r["Id"] == "003A")
+    greg.update(LastActivityDate="2026-11-20", SystemModstamp="2026-11-20T15:00:00.000+0000")
+    with store.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE sync_state SET cursor = :c WHERE source = 'salesforce'"),
+            {"c": json.dumps({"phase": "done", "since": "2026-11-23T10:00:00Z"})},
+        )
+
+    report = sync(store, SalesforceSource(api(), OPTIONS))
+
+    assert report.status == "ok"
+    assert engaged(store, "003A") == "2026-11-20"
+    assert json.loads(report.cursor)["order"] == "SystemModstamp"
 
 
 def test_the_next_run_reads_what_changed_since_the_last_pass_in_the_same_order(fake, store):
@@ -295,7 +327,7 @@ def test_the_next_run_reads_what_changed_since_the_last_pass_in_the_same_order(f
     later = datetime.fromisoformat(since.replace("Z", "+00:00")) + timedelta(minutes=5)
     modified = later.strftime("%Y-%m-%dT%H:%M:%S.000+0000")
     initech = next(r for r in fake.objects["Account"] if r["Id"] == "001C")
-    initech.update(Name="Initech Ltd", LastModifiedDate=modified)
+    initech.update(Name="Initech Ltd", LastModifiedDate=modified, SystemModstamp=modified)
     fake.objects["Contact"].append(
         contact("003E", "001C", "Bill", "Lumbergh", modified, Email="bill@initech.test")
     )
@@ -303,15 +335,15 @@ def test_the_next_run_reads_what_changed_since_the_last_pass_in_the_same_order(f
 
     report = sync(store, SalesforceSource(api(), OPTIONS))
     assert report.status == "ok"
-    assert fake.queries[3] == f"{ACCOUNT_SOQL} WHERE LastModifiedDate >= {since}{ORDER}"
-    assert all(f"WHERE LastModifiedDate >= {since}{ORDER}" in q for q in fake.queries[3:])
+    assert fake.queries[3] == f"{ACCOUNT_SOQL} WHERE SystemModstamp >= {since}{ORDER}"
+    assert all(f"WHERE SystemModstamp >= {since}{ORDER}" in q for q in fake.queries[3:])
     assert fake.served == [("Account", ["001C"]), ("Contact", ["003E"]), ("Opportunity", [])]
     assert report.rows == {"accounts": 1, "contacts": 1}
     with store.engine.connect() as conn:
         assert conn.execute(
             text("SELECT name FROM accounts WHERE account_id = '001C'")
         ).scalar() == ("Initech Ltd")
-    assert counts(store) == [4, 3, 1, 2]
+    assert counts(store) == [4, 3, 1, 3]
 
 
 def test_since_reads_records_changed_at_or_after_it_in_utc(fake, store):
@@ -319,9 +351,7 @@ def test_since_reads_records_changed_at_or_after_it_in_utc(fake, store):
     fake.served.clear()
     since = datetime(2026, 10, 6, 11, 0, tzinfo=timezone(timedelta(hours=2)))
     report = sync(store, SalesforceSource(api(), OPTIONS), since=since)
-    assert (
-        fake.queries[3] == f"{ACCOUNT_SOQL} WHERE LastModifiedDate >= 2026-10-06T09:00:00Z{ORDER}"
-    )
+    assert fake.queries[3] == f"{ACCOUNT_SOQL} WHERE SystemModstamp >= 2026-10-06T09:00:00Z{ORDER}"
     # Contact 003C changed at exactly 09:00:00Z: "at or after" includes it
     assert fake.served == [
         ("Account", []),
@@ -329,7 +359,7 @@ def test_since_reads_records_changed_at_or_after_it_in_utc(fake, store):
         ("Opportunity", ["006A", "006B"]),
         ("Opportunity", ["006C"]),
     ]
-    assert report.rows == {"contacts": 1, "contracts": 1, "opportunities": 2}
+    assert report.rows == {"contacts": 1, "contracts": 1, "opportunities": 3}
 
 
 def test_a_rejected_token_fails_naming_the_setting_and_the_token_is_nowhere(fake, store, caplog):
@@ -362,7 +392,7 @@ def test_request_limit_exceeded_is_retried_as_a_rate_limit_not_an_auth_error(fak
 
     again = sync(store, SalesforceSource(api(), OPTIONS))  # the allowance is back
     assert again.status == "ok"
-    assert counts(store) == [4, 2, 1, 2]
+    assert counts(store) == [4, 2, 1, 3]
 
 
 def test_any_other_403_is_an_auth_error_naming_the_setting(fake, store):
@@ -493,6 +523,7 @@ def test_a_request_limit_on_a_write_is_retried_and_an_unknown_account_is_not(fak
 def test_a_cursor_with_an_injected_position_is_not_put_into_soql(fake):
     evil = json.dumps(
         {
+            "order": "SystemModstamp",
             "phase": "Account",
             "after": ["2026-10-01T09:00:00Z", "x' OR Name != '"],
             "since": None,
@@ -505,8 +536,62 @@ def test_a_cursor_with_an_injected_position_is_not_put_into_soql(fake):
 
 
 def test_a_stored_since_in_salesforce_format_is_normalised_to_a_utc_literal(fake):
-    cursor = json.dumps({"phase": "done", "since": "2026-10-06T11:00:00.750+0200"})
-    list(SalesforceSource(api(), OPTIONS).pages(cursor, None))
-    assert (
-        fake.queries[0] == f"{ACCOUNT_SOQL} WHERE LastModifiedDate >= 2026-10-06T09:00:00Z{ORDER}"
+    cursor = json.dumps(
+        {"order": "SystemModstamp", "phase": "done", "since": "2026-10-06T11:00:00.750+0200"}
     )
+    list(SalesforceSource(api(), OPTIONS).pages(cursor, None))
+    assert fake.queries[0] == f"{ACCOUNT_SOQL} WHERE SystemModstamp >= 2026-10-06T09:00:00Z{ORDER}"
+
+
+def test_a_task_logged_after_the_first_sync_updates_last_engaged_at(fake, store):
+    first = sync(store, SalesforceSource(api(), OPTIONS))
+    assert engaged(store, "003C") is None
+    since = json.loads(first.cursor)["since"]
+    later = datetime.fromisoformat(since.replace("Z", "+00:00")) + timedelta(minutes=5)
+    # logging a call with Ana sets LastActivityDate and SystemModstamp, not LastModifiedDate
+    ana = next(r for r in fake.objects["Contact"] if r["Id"] == "003C")
+    ana.update(
+        LastActivityDate="2026-11-24", SystemModstamp=later.strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+    )
+    fake.served.clear()
+
+    report = sync(store, SalesforceSource(api(), OPTIONS))
+
+    assert report.status == "ok"
+    assert fake.served == [("Account", []), ("Contact", ["003C"]), ("Opportunity", [])]
+    assert engaged(store, "003C") == "2026-11-24"
+
+
+def test_a_deal_won_after_an_earlier_sync_leaves_the_pipeline(fake, store):
+    sync(store, SalesforceSource(api(), OPTIONS))
+    globex = next(r for r in fake.objects["Opportunity"] if r["Id"] == "006B")
+    won_at = "2026-11-30T09:00:00.000+0000"
+    globex.update(
+        StageName="Closed Won",
+        CloseDate="2026-11-30",
+        Contract_End_Date__c="2027-11-29",
+        LastModifiedDate=won_at,
+        SystemModstamp=won_at,
+    )
+    report = sync(store, SalesforceSource(api(), OPTIONS))
+
+    assert report.status == "ok"
+    with store.engine.connect() as conn:
+        opportunities = conn.execute(
+            text("SELECT opportunity_id, stage, closed_at FROM opportunities ORDER BY 1")
+        ).all()
+        contracts = conn.execute(
+            text(
+                "SELECT contract_id, account_id, arr, start_date, end_date "
+                "FROM contracts ORDER BY 1"
+            )
+        ).all()
+    assert [tuple(map(str, r)) for r in opportunities] == [
+        ("006A", "won", "2026-02-01"),
+        ("006B", "won", "2026-11-30"),
+        ("006C", "lost", "2026-09-15"),
+    ]
+    assert [tuple(map(str, r)) for r in contracts] == [
+        ("006A", "001A", "48000.0", "2026-02-01", "2027-01-31"),
+        ("006B", "001B", "9000.0", "2026-11-30", "2027-11-29"),
+    ]

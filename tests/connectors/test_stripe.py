@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 import httpx
 import pytest
 import respx
-from sqlalchemy import select
+from sqlalchemy import func, select
 from tenacity import wait_none
 
 from agent.settings import Settings
@@ -183,8 +183,11 @@ def test_customers_find_their_account_by_metadata_or_email_domain():
     assert place_customer(st.customer("cus_D", None, "Ap@Beta.IO"), DIRECTORY, "email_domain") == (
         "beta"
     )
-    with pytest.raises(Unplaceable, match="customer cus_D: no account with domain gmail.com"):
-        place_customer(st.customer("cus_D", None, "x@gmail.com"), DIRECTORY, "email_domain")
+    with pytest.raises(
+        Unplaceable,
+        match="customer cus_D: no account with domain delta.dev; set metadata account_id",
+    ):
+        place_customer(st.customer("cus_D", None, "x@delta.dev"), DIRECTORY, "email_domain")
     with pytest.raises(Unplaceable, match="customer cus_E: no metadata 'account_id'"):
         place_customer(st.customer("cus_E"), DIRECTORY, "metadata:account_id")
     with pytest.raises(Unplaceable, match="customer cus_F was deleted in Stripe"):
@@ -247,16 +250,18 @@ def test_invoices_then_subscriptions_are_paged_with_starting_after():
 
 
 @respx.mock
-def test_a_cursor_resumes_mid_list_and_since_filters_by_creation():
+def test_a_cursor_resumes_mid_list_and_since_reads_invoices_from_a_lookback_before_it():
     invoices = respx.get(st.INVOICES).mock(return_value=ok(st.page([], more=False)))
-    respx.get(st.SUBSCRIPTIONS).mock(return_value=ok(st.page([], more=False)))
+    subscriptions = respx.get(st.SUBSCRIPTIONS).mock(return_value=ok(st.page([], more=False)))
     cursor = json.dumps({"list": "invoices", "after": "in_7"})
 
     pages = list(make_source().pages(cursor, datetime(2026, 2, 1, tzinfo=UTC)))
 
     assert [(p.records, p.skipped) for p in pages] == [([], []), ([], [])]
     params = invoices.calls[0].request.url.params
-    assert (params["starting_after"], params["created[gte]"]) == ("in_7", str(at(32)))
+    # 90 days before 2026-02-01 (day 32 of 2026) is 2025-11-03 (day 32 - 90)
+    assert (params["starting_after"], params["created[gte]"]) == ("in_7", str(at(32 - 90)))
+    assert "created[gte]" not in subscriptions.calls[0].request.url.params
 
 
 @respx.mock
@@ -484,3 +489,223 @@ def test_a_domain_used_by_contacts_of_two_accounts_places_nothing():
 
     with pytest.raises(Unplaceable, match="domain reseller.com matches 2 accounts: acme, beta"):
         place_customer(customer, shared, "email_domain")
+
+
+# --- review fixes: free-mail domains, paused, anchor resets, --since, currency ----------------
+
+
+def test_a_gmail_customer_is_not_put_on_the_account_whose_only_contact_uses_gmail(store):
+    with store.session() as session:
+        session.add_all(
+            [
+                m.Account(account_id="solo", name="Solo Consulting"),
+                m.Contact(contact_id="p1", account_id="solo", name="Sam", email="sam@gmail.com"),
+                m.Account(account_id="acme", name="Acme Corp"),
+                m.Contact(contact_id="p2", account_id="acme", name="Dana", email="d@acme.com"),
+            ]
+        )
+    directory = load_directory(store.engine)
+    stranger = st.customer("cus_123", None, "someone@gmail.com")
+    british = st.customer("cus_124", None, "someone@yahoo.co.uk")
+    tagged = st.customer("cus_125", "solo", "sam@gmail.com")
+
+    with pytest.raises(
+        Unplaceable,
+        match="^customer cus_123: e-mail domain gmail.com is a free-mail domain; "
+        "set metadata account_id$",
+    ):
+        place_customer(stranger, directory, "email_domain")
+    with pytest.raises(Unplaceable, match="e-mail domain yahoo.co.uk is a free-mail domain"):
+        place_customer(british, directory, "email_domain")
+    assert place_customer(tagged, directory, "email_domain") == "solo"
+    assert place_customer(
+        st.customer("cus_126", None, "ap@acme.com"), directory, "email_domain"
+    ) == ("acme")
+
+
+def test_a_domain_only_a_minority_of_an_accounts_contacts_use_places_nothing(store):
+    with store.session() as session:
+        session.add(m.Account(account_id="acme", name="Acme Corp"))
+        session.add_all(
+            m.Contact(contact_id=f"p{i}", account_id="acme", name=f"P{i}", email=email)
+            for i, email in enumerate(
+                ["a@acme.com", "b@acme.com", "c@gmail.com", "consultant@bigconsult.com"]
+            )
+        )
+    directory = load_directory(store.engine)
+
+    # acme.com: 2 of the 3 company e-mails (gmail.com is not counted); bigconsult.com: 1 of 3
+    assert place_customer(st.customer("cus_1", None, "ap@acme.com"), directory, "email_domain") == (
+        "acme"
+    )
+    with pytest.raises(
+        Unplaceable,
+        match="domain bigconsult.com is used by only a minority of the contacts of acme",
+    ):
+        place_customer(st.customer("cus_2", None, "x@bigconsult.com"), directory, "email_domain")
+
+
+@respx.mock
+def test_a_paused_subscription_writes_no_contract_row_and_says_why():
+    respx.get(st.SUBSCRIPTIONS).mock(
+        return_value=ok(
+            st.page(
+                [
+                    st.subscription("sub_1", ACME, [st.item("si_1", YEARLY)], status="paused"),
+                    st.subscription("sub_2", BETA, [st.item("si_2", YEARLY)]),
+                ],
+                more=False,
+                path="/v1/subscriptions",
+            )
+        )
+    )
+
+    [page] = make_source({"invoices": "false"}).pages(None, None)
+
+    assert [r.source_id for r in page.records] == ["sub_2"]
+    assert [(s.source_id, s.entity, s.problem) for s in page.skipped] == [
+        (
+            "sub_1",
+            "contracts",
+            "paused in Stripe: it bills nothing while paused, so no contract row is written "
+            "(it gets one again when resumed)",
+        )
+    ]
+
+
+def arr_on(store, account_id: str, day: date) -> float:
+    """ARR of an account on a day, as data-format.md defines it: sum of its rows active then."""
+    with store.engine.connect() as conn:
+        return conn.execute(
+            select(func.coalesce(func.sum(m.Contract.arr), 0)).where(
+                m.Contract.account_id == account_id,
+                m.Contract.start_date <= day,
+                m.Contract.end_date >= day,
+            )
+        ).scalar()
+
+
+@respx.mock
+def test_an_anchor_reset_ends_the_earlier_period_so_arr_is_counted_once(store):
+    with store.session() as session:
+        session.add(m.Account(account_id="acme", name="Acme Corp"))
+    profile = WorkspaceProfile(
+        connectors={"stripe": {"rate_per_second": "10000", "invoices": "false"}}
+    )
+    settings = Settings(stripe_key=KEY, database_url=str(store.engine.url))
+    route = respx.get(st.SUBSCRIPTIONS)
+    # 2026-02-01 to 2027-01-31: 12,000 a year
+    route.mock(
+        return_value=ok(
+            st.page([st.subscription("sub_1", ACME, [st.item("si_1", YEARLY)])], more=False)
+        )
+    )
+    assert sync(store, create_source("stripe", settings, profile)).status == "ok"
+    # upgraded to 2 x 12,000 on 2026-06-15 (day 166), billed from that day: a new period
+    upgraded = st.subscription(
+        "sub_1", ACME, [st.item("si_1", YEARLY, 2)], period_start=at(166), period_end=at(166 + 365)
+    )
+    route.mock(return_value=ok(st.page([upgraded], more=False)))
+
+    report = sync(store, create_source("stripe", settings, profile))
+
+    assert report.status == "ok"
+    assert table(store, m.Contract) == [
+        (
+            "sub_1:2026-02-01",
+            "acme",
+            12000.0,
+            date(2026, 2, 1),
+            date(2026, 6, 14),
+            True,
+            None,
+            None,
+            "active",
+        ),
+        (
+            "sub_1:2026-06-15",
+            "acme",
+            24000.0,
+            date(2026, 6, 15),
+            date(2027, 6, 14),
+            True,
+            None,
+            None,
+            "active",
+        ),
+    ]
+    assert arr_on(store, "acme", date(2026, 3, 1)) == 12000
+    assert arr_on(store, "acme", date(2026, 7, 1)) == 24000  # not 36,000
+    assert arr_on(store, "acme", date(2026, 6, 15)) == 24000
+
+
+def listing(objects: list[dict]):
+    """A Stripe list endpoint that honours `created[gte]`, newest first, in one page."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        since = request.url.params.get("created[gte]")
+        data = [o for o in objects if since is None or o["created"] >= int(since)]
+        return ok(st.page(sorted(data, key=lambda o: -o["created"]), more=False))
+
+    return answer
+
+
+@respx.mock
+def test_since_updates_an_invoice_created_before_it_but_paid_after_it(store):
+    with store.session() as session:
+        session.add(m.Account(account_id="acme", name="Acme Corp"))
+    # created 2026-04-10 (day 100), due 2026-05-10 (day 130)
+    april = st.invoice("in_april", ACME, status="open", created=at(100), due_date=at(130))
+    invoices: list[dict] = [april]
+    respx.get(st.INVOICES).mock(side_effect=listing(invoices))
+    source = make_source({"subscriptions": "false"}, directory=load_directory(store.engine))
+    sync(store, source)
+    # paid 2026-06-02 (day 153); the CSM syncs "changed since 2026-06-01"
+    invoices[0] = st.invoice(
+        "in_april", ACME, status="paid", created=at(100), due_date=at(130), paid_at=at(153)
+    )
+
+    report = sync(store, source, since=datetime(2026, 6, 1, tzinfo=UTC))
+
+    assert report.rows == {"invoices": 1}
+    with store.engine.connect() as conn:
+        row = conn.execute(select(m.Invoice.status, m.Invoice.paid_at)).one()
+    assert tuple(row) == ("paid", date(2026, 6, 2))
+
+
+@respx.mock
+def test_an_invoice_in_another_currency_than_its_accounts_is_skipped_not_stored(store):
+    with store.session() as session:
+        session.add_all(
+            [
+                m.Account(account_id="acme", name="Acme Corp"),
+                m.Account(account_id="beta", name="Beta LLC", currency="EUR"),
+            ]
+        )
+    respx.get(st.INVOICES).mock(
+        return_value=ok(
+            st.page(
+                [
+                    st.invoice("in_1", ACME, currency="eur", amount_due=900000),
+                    st.invoice("in_2", BETA, currency="eur", amount_due=900000),
+                    st.invoice("in_3", ACME, currency="usd", amount_due=100000),
+                ],
+                more=False,
+            )
+        )
+    )
+
+    report = sync(
+        store, make_source({"subscriptions": "false"}, directory=load_directory(store.engine))
+    )
+
+    assert [(s.source_id, s.problem) for s in report.skipped] == [
+        (
+            "in_1",
+            "billed in EUR but account acme is in USD: not stored (amounts are not converted); "
+            "set the account's currency if it is wrong",
+        )
+    ]
+    with store.engine.connect() as conn:
+        stored = conn.execute(select(m.Invoice.invoice_id, m.Invoice.amount)).all()
+    assert sorted(stored) == [("in_2", 9000.0), ("in_3", 1000.0)]
