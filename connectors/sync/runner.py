@@ -41,6 +41,9 @@ from memory.store import Store
 
 log = logging.getLogger(__name__)
 
+WARNINGS_KEPT = 50
+"""Warnings of the source kept in one run's report (the log has them all)."""
+
 ProgressFn = Callable[[int, dict[str, int]], None]
 """Called after each stored page as progress(pages stored, rows per entity so far)."""
 
@@ -124,6 +127,9 @@ def sync(
         cursor=cursor,
     )
     run = _Run(store, report)
+    heard = _Warnings(report)
+    vendor_log = logging.getLogger(f"connectors.{source.name}")
+    vendor_log.addHandler(heard)
     try:
         for page in source.pages(cursor, since):
             run.store_page(page)
@@ -139,12 +145,40 @@ def sync(
         if isinstance(err, ApiError):
             return report
         raise
+    finally:
+        vendor_log.removeHandler(heard)
     if notes_index is not None and run.documents:
         report.notes_indexed = _index(store, notes_index, run.documents, report)
     if home is not None:
         report.profile_marked = _mark_profile(home, source.name)
     _finish(store, report)
     return report
+
+
+class _Warnings(logging.Handler):
+    """Copy the source's own warnings into the run's report.
+
+    A dropdown value left unknown, an expired query locator: `csm sync` and `csm connectors`
+    show them, not only the log; at most WARNINGS_KEPT, then a count of the rest.
+    """
+
+    def __init__(self, report: SyncReport) -> None:
+        super().__init__(logging.WARNING)
+        self.report = report
+        self.dropped = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Keep the warning's message (the source's own words, with the record's id)."""
+        warnings = self.report.warnings
+        if len(warnings) < WARNINGS_KEPT:
+            warnings.append(record.getMessage())
+            return
+        self.dropped += 1
+        note = f"... and {self.dropped} more warning(s): see the log"
+        if warnings[-1].startswith("... and "):
+            warnings[-1] = note
+        else:
+            warnings.append(note)
 
 
 class _Run:

@@ -122,7 +122,10 @@ def place_organisation(
             return directory.by_domains(org.get("domain_names") or [])
         return directory.by_id(org.get("external_id"))
     except NoAccount as err:
-        raise NoAccount(f"{label} ({org.get('name')!s:.60}): {err}") from None
+        fix = ""
+        if account_by == "domain" and "free-mail" in str(err):
+            fix = "; set the organisation's external_id to the account_id, or map by name"
+        raise NoAccount(f"{label} ({org.get('name')!s:.60}): {err}{fix}") from None
 
 
 def ticket_row(

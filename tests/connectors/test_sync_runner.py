@@ -300,3 +300,40 @@ def test_state_lists_every_synced_source(store):
     assert list(states) == ["hubspot"]
     assert states["hubspot"].rows == {"accounts": 2, "contacts": 2, "notes": 1, "contracts": 1}
     assert states["hubspot"].last_success_at is not None
+
+
+def test_the_sources_own_warnings_are_in_the_report_and_the_state(store):
+    import logging
+
+    class Noisy(FakeSource):
+        def pages(self, cursor, since):
+            for page in super().pages(cursor, since):
+                logging.getLogger("connectors.hubspot.mapping").warning(
+                    "hubspot company 102: segment 'Galactic' is not one of enterprise, "
+                    "mid-market, smb, self-serve; stored without it"
+                )
+                logging.getLogger("connectors.http").warning("retry 1 of 4")  # not the source's
+                yield page
+
+    report = sync(store, Noisy(PAGES))
+    said = "hubspot company 102: segment 'Galactic' is not one of enterprise, mid-market, smb, "
+    assert [w[: len(said)] for w in report.warnings] == [said] * 3  # one per page
+    assert any(said in e for e in read_state(store, "hubspot").errors)
+    assert logging.getLogger("connectors.hubspot").handlers == []  # detached after the run
+
+
+def test_a_flood_of_warnings_is_cut_with_a_count(store):
+    import logging
+
+    from connectors.sync.runner import WARNINGS_KEPT
+
+    class Flood(FakeSource):
+        def pages(self, cursor, since):
+            for i in range(WARNINGS_KEPT + 7):
+                logging.getLogger("connectors.hubspot").warning("value %d left unknown", i)
+            yield from super().pages(cursor, since)
+
+    report = sync(store, Flood(PAGES))
+    # WARNINGS_KEPT warnings kept, then one line counting the 7 others
+    assert len(report.warnings) == WARNINGS_KEPT + 1
+    assert report.warnings[-1] == "... and 7 more warning(s): see the log"

@@ -531,3 +531,15 @@ def test_built_from_the_registry_it_places_tickets_on_the_configured_stores_acco
     [page] = source.pages(None, None)
 
     assert [(r.source_id, r.row["account_id"]) for r in page.records] == [("zd-1", "beta")]
+
+
+def test_an_organisation_known_only_by_a_free_mail_domain_says_how_to_place_it():
+    from connectors.zendesk.mapping import place_organisation
+
+    org = zd.org(30, "Joe's Shop", None, domains=["gmail.com"])
+    with pytest.raises(Unplaceable) as err:
+        place_organisation(org, DIRECTORY, "domain")
+    assert "organisation 30 (Joe's Shop): e-mail domain gmail.com is a free-mail domain" in str(
+        err.value
+    )
+    assert "set the organisation's external_id to the account_id, or map by name" in str(err.value)
