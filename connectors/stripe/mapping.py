@@ -30,7 +30,8 @@ Decisions (also in docs/zendesk-stripe.md):
 - Subscription status: active, past_due, unpaid -> active; canceled -> churned (auto_renew
   false); trialing, incomplete, incomplete_expired are not contracts: dropped. `paused`
   (a trial ended without a payment method: Stripe bills nothing while paused) is no priced
-  period: skipped and reported, no row written; it gets a row again once resumed.
+  period: skipped and reported, no row written; it gets a row again once resumed. So is an
+  active subscription whose `pause_collection` is set (collection paused: nothing billed).
   auto_renew = false when the subscription cancels at the period end or at a set time.
 - Currency: nothing is converted. An invoice or subscription whose currency is not the
   account's `currency` (accounts.currency, USD by default) is skipped and reported
@@ -233,6 +234,12 @@ def subscription_row(subscription: Mapping[str, Any]) -> dict[str, str | None] |
         raise Unplaceable(
             "paused in Stripe: it bills nothing while paused, so no contract row is written "
             "(it gets one again when resumed)"
+        )
+    if status in ACTIVE and subscription.get("pause_collection"):
+        behavior = (subscription.get("pause_collection") or {}).get("behavior") or "paused"
+        raise Unplaceable(
+            f"payment collection paused in Stripe ({str(behavior)[:30]}): it collects nothing "
+            "meanwhile, so no contract row is written (it gets one again when collection resumes)"
         )
     if status == "canceled":
         mapped = "churned"

@@ -709,3 +709,25 @@ def test_an_invoice_in_another_currency_than_its_accounts_is_skipped_not_stored(
     with store.engine.connect() as conn:
         stored = conn.execute(select(m.Invoice.invoice_id, m.Invoice.amount)).all()
     assert sorted(stored) == [("in_2", 9000.0), ("in_3", 1000.0)]
+
+
+@respx.mock
+def test_an_active_subscription_with_collection_paused_writes_no_contract_row():
+    paused = st.subscription("sub_1", ACME, [st.item("si_1", YEARLY)])
+    paused["pause_collection"] = {"behavior": "void", "resumes_at": None}
+    respx.get(st.SUBSCRIPTIONS).mock(
+        return_value=ok(
+            st.page(
+                [paused, st.subscription("sub_2", BETA, [st.item("si_2", YEARLY)])],
+                more=False,
+                path="/v1/subscriptions",
+            )
+        )
+    )
+
+    [page] = make_source({"invoices": "false"}).pages(None, None)
+
+    assert [r.source_id for r in page.records] == ["sub_2"]
+    [skipped] = page.skipped
+    assert (skipped.source_id, skipped.entity) == ("sub_1", "contracts")
+    assert skipped.problem.startswith("payment collection paused in Stripe (void)")
