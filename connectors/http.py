@@ -35,6 +35,8 @@ from tenacity import (
 )
 from tenacity.wait import wait_base
 
+from memory.writes import RetryAfterOr
+
 log = logging.getLogger(__name__)
 
 MAX_RETRY_AFTER = 60.0
@@ -106,22 +108,6 @@ class TokenBucket:
         return delay
 
 
-class _RetryAfterOr(wait_base):
-    """Wait as `base` does, or as long as the vendor's Retry-After asked (capped) if longer."""
-
-    def __init__(self, base: wait_base, cap: float) -> None:
-        self.base, self.cap = base, cap
-
-    def __call__(self, retry_state: RetryCallState) -> float:
-        seconds = self.base(retry_state)
-        outcome = retry_state.outcome
-        err = outcome.exception() if outcome is not None and outcome.failed else None
-        after = getattr(err, "retry_after", None)
-        if after:
-            seconds = max(seconds, min(float(after), self.cap))
-        return seconds
-
-
 class ApiClient:
     """One vendor's HTTP API: rate limited, retried, errors classified, secrets redacted."""
 
@@ -139,6 +125,7 @@ class ApiClient:
         secret_setting: str,
         sleep: Callable[[float], None] = time.sleep,
         transport: httpx.BaseTransport | None = None,
+        rate_limited: Callable[[httpx.Response], str | None] | None = None,
     ) -> None:
         """Open a client for one vendor.
 
@@ -154,15 +141,19 @@ class ApiClient:
             secret_setting: the setting to fix on 401/403, e.g. "CSM_HUBSPOT_TOKEN".
             sleep: how to wait between retries (tests record it instead).
             transport: an httpx transport (tests may pass a mock one).
+            rate_limited: names a 4xx response that means "slow down" though it is not a 429
+                (Salesforce's 403 REQUEST_LIMIT_EXCEEDED), else None: such a response is
+                retried like a 429, and its name leads the message.
         """
         self.source = source
         self.secret_setting = secret_setting
         self.max_attempts = max(1, max_attempts)
-        self._wait = _RetryAfterOr(
+        self._wait = RetryAfterOr(
             wait if wait is not None else wait_random_exponential(multiplier=1, max=30),
             MAX_RETRY_AFTER,
         )
         self._sleep = sleep
+        self._rate_limited = rate_limited
         self._bucket = TokenBucket(rate, burst)
         self._secrets = _secrets_of(headers)
         self._http = httpx.Client(
@@ -271,9 +262,11 @@ class ApiClient:
         if status < 400:
             return response
         detail = self.redact(_body_message(response))
-        if status == 429 or status >= 500:
+        limit = self._rate_limited(response) if self._rate_limited and status != 429 else None
+        if status == 429 or status >= 500 or limit:
             after = _retry_after(response.headers.get("Retry-After"))
-            raise _Transient(status, f"HTTP {status}: {detail}".rstrip(": "), after)
+            said = f"{limit} (HTTP {status})" if limit else f"HTTP {status}"
+            raise _Transient(status, f"{said}: {detail}".rstrip(": "), after)
         if status in (401, 403):
             verb = "refused the credentials" if status == 401 else "denied access"
             raise AuthError(

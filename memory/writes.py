@@ -113,17 +113,22 @@ class RetryPolicy(BaseModel):
         backoff = wait_exponential(multiplier=self.initial_wait, max=self.max_wait)
         if self.jitter:
             backoff = backoff + wait_random(0, self.jitter)
-        return _RetryAfterOr(backoff, cap=self.max_wait)
+        return RetryAfterOr(backoff, cap=self.max_wait)
 
 
-class _RetryAfterOr(wait_base):
-    """Wait as `base` does, or as long as the CRM's Retry-After asked (capped) if longer."""
+class RetryAfterOr(wait_base):
+    """Wait as `base` does, or as long as Retry-After asked (capped) if longer.
+
+    The exception that ended the attempt carries the server's Retry-After as `retry_after`
+    (a RetryableCrmError here, the HTTP client's transient errors in connectors.http).
+    """
 
     def __init__(self, base: wait_base, cap: float) -> None:
         self.base = base
         self.cap = cap
 
     def __call__(self, retry_state: RetryCallState) -> float:
+        """Return the seconds to wait before the next attempt."""
         seconds = self.base(retry_state)
         outcome = retry_state.outcome
         err = outcome.exception() if outcome is not None and outcome.failed else None

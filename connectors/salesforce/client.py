@@ -3,11 +3,11 @@
 Salesforce answers an exhausted API allowance (the org's 24-hour request limit, or too many
 long-running requests at once) with HTTP 403 and the error code `REQUEST_LIMIT_EXCEEDED`,
 not with 429. A 403 otherwise means bad credentials, so `ApiClient` would report it as an
-`AuthError` telling the user to check the token. The client built here therefore reads every
-403 body first: one whose error code is `REQUEST_LIMIT_EXCEEDED` is handed to `ApiClient` as
-a 429, so it is retried with backoff and, when the allowance stays exhausted, ends as
-`RetryExhausted` (a sync fails and resumes on the next run; an outbox write is retried later)
-with a message that still says what Salesforce answered. Any other 403 stays an auth error.
+`AuthError` telling the user to check the token. The client built here tells `ApiClient`
+which 403s are rate limits (`limit_exceeded`): those are retried with backoff like a 429 and,
+when the allowance stays exhausted, end as `RetryExhausted` (a sync fails and resumes on the
+next run; an outbox write is retried later) with Salesforce's message. Any other 403 stays an
+auth error.
 """
 
 from __future__ import annotations
@@ -15,8 +15,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
-from urllib.request import getproxies_environment, proxy_bypass_environment
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
@@ -77,43 +75,11 @@ def error_codes(response: httpx.Response) -> list[str]:
     return [str(i["errorCode"]) for i in items if isinstance(i, dict) and i.get("errorCode")]
 
 
-class LimitAsRateLimit(httpx.BaseTransport):
-    """An httpx transport that turns Salesforce's REQUEST_LIMIT_EXCEEDED 403 into a 429.
-
-    Every other response passes through unchanged. The rewritten body keeps Salesforce's
-    message, prefixed with the error code and the real status, so errors still say what
-    Salesforce answered.
-    """
-
-    def __init__(self, inner: httpx.BaseTransport) -> None:
-        """Wrap `inner`, the transport that sends the requests."""
-        self._inner = inner
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        """Send the request; return the response, a REQUEST_LIMIT_EXCEEDED 403 as a 429."""
-        response = self._inner.handle_request(request)
-        if response.status_code != 403:
-            return response
-        response.read()
-        if LIMIT_EXCEEDED not in error_codes(response):
-            return response
-        body = response.json()
-        first = body[0] if isinstance(body, list) and body else {}
-        message = str(first.get("message") or "request limit exceeded")
-        headers = {k: v for k, v in response.headers.items() if k.lower() == "retry-after"}
-        response.close()
-        return httpx.Response(
-            429,
-            headers=headers,
-            json=[
-                {"message": f"{LIMIT_EXCEEDED} (HTTP 403): {message}", "errorCode": LIMIT_EXCEEDED}
-            ],
-            request=request,
-        )
-
-    def close(self) -> None:
-        """Close the wrapped transport."""
-        self._inner.close()
+def limit_exceeded(response: httpx.Response) -> str | None:
+    """Name Salesforce's "API allowance used up" 403 (not bad auth); None for anything else."""
+    if response.status_code == 403 and LIMIT_EXCEEDED in error_codes(response):
+        return LIMIT_EXCEEDED
+    return None
 
 
 def salesforce_api(
@@ -135,7 +101,7 @@ def salesforce_api(
         max_attempts: attempts per request, the first included (1 for CRM writes).
         wait: backoff between attempts (default: random exponential).
         sleep: how to wait between retries (tests record it instead).
-        transport: the transport under the REQUEST_LIMIT_EXCEEDED rewrite (tests mock it).
+        transport: an httpx transport (tests mock it).
     """
     return ApiClient(
         "salesforce",
@@ -147,22 +113,9 @@ def salesforce_api(
         wait=wait,
         secret_setting=TOKEN_SETTING,
         sleep=sleep,
-        transport=LimitAsRateLimit(transport if transport is not None else _plain(url)),
+        transport=transport,
+        rate_limited=limit_exceeded,
     )
-
-
-def _plain(url: str) -> httpx.HTTPTransport:
-    """Return an HTTP transport using the environment's proxy for `url`, if it names one.
-
-    httpx applies HTTPS_PROXY / NO_PROXY only to a client without an explicit transport; the
-    REQUEST_LIMIT_EXCEEDED wrapper is one, so it applies them itself.
-    """
-    host = urlsplit(url).hostname or ""
-    proxies = getproxies_environment()
-    proxy = proxies.get(urlsplit(url).scheme) or proxies.get("all")
-    if not proxy or proxy_bypass_environment(host, proxies):
-        return httpx.HTTPTransport()
-    return httpx.HTTPTransport(proxy=proxy)
 
 
 def make_client(

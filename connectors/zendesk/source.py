@@ -71,26 +71,6 @@ class _Cursor(BaseModel):
         return self.model_dump_json(exclude_none=True)
 
 
-class _Client(ApiClient):
-    """An ApiClient that also redacts the raw API token.
-
-    ApiClient redacts the Authorization header's value; under Basic auth that is base64 of
-    `{email}/token:{token}`, so the token itself, echoed by a proxy or an error page, would
-    otherwise reach a message or a log line.
-    """
-
-    def __init__(self, *args: Any, secrets: tuple[str, ...], **kwargs: Any) -> None:  # noqa: ANN401
-        super().__init__(*args, **kwargs)
-        self._raw_secrets = tuple(s for s in secrets if s)
-
-    def redact(self, text: str) -> str:
-        """Return `text` with the header's credentials and the raw token replaced by `***`."""
-        text = super().redact(text)
-        for secret in self._raw_secrets:
-            text = text.replace(secret, "***")
-        return text
-
-
 class ZendeskSource:
     """Zendesk tickets and satisfaction ratings, as pages of tickets and surveys rows."""
 
@@ -159,13 +139,12 @@ class ZendeskSource:
             extra["sleep"] = sleep
 
         def client(per_minute: float) -> ApiClient:
-            return _Client(
+            return ApiClient(
                 "zendesk",
                 url,
                 headers,
                 rate=per_minute / 60,
                 secret_setting=SECRET_SETTING,
-                secrets=(token,),
                 **extra,
             )
 

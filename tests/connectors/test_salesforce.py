@@ -386,7 +386,7 @@ def test_request_limit_exceeded_is_retried_as_a_rate_limit_not_an_auth_error(fak
     assert report.status == "failed"
     assert fake.hits["queryAll Account"] == 5
     assert report.errors == [
-        "salesforce: GET /services/data/v61.0/queryAll failed after 5 attempt(s): HTTP 429: "
+        "salesforce: GET /services/data/v61.0/queryAll failed after 5 attempt(s): "
         "REQUEST_LIMIT_EXCEEDED (HTTP 403): TotalRequests Limit exceeded."
     ]
 
