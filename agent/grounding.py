@@ -71,11 +71,12 @@ TIERS = frozenset({"green", "yellow", "orange", "red"})
 TIER_WORD = re.compile(r"\b(green|yellow|orange|red)\b(?![\s-]+flags?\b)", re.IGNORECASE)
 """A tier named in prose ("red flags" is a phrase, not a tier)."""
 MONEY_KEY = re.compile(
-    r"arr|amount|value|total|revenue|cost|price|mrr|estimate|delta|spend|saving|usd|paid|due|"
-    r"expansion|contraction|churned|discount|budget|dollar",
+    r"(?:^|_)(?:arr|mrr|amount|usd|revenue|price|cost|spend|savings?|budget|discount|estimate|"
+    r"delta|(?:total|annual)_value)(?:$|_)",
     re.IGNORECASE,
 )
-"""JSON keys whose zero is an amount of money: only such a zero grounds a "$0"."""
+"""JSON keys whose zero is an amount of money: only such a zero grounds a "$0" (not a bare
+`value`, which is also a signal's reading, nor a count such as `total`)."""
 
 FREE_TEXT_KEYS = frozenset({"text", "comment", "comments", "subject", "detail", "body"})
 """Fields that hold text people typed, inside an untrusted record (see `is_record`)."""

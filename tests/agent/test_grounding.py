@@ -252,3 +252,15 @@ def test_zero_dollars_needs_a_zero_amount_not_any_zero():
     paid = {**roi, "total_value": 0.0}  # a measured zero is a fact that may be stated
     run = ToolRun(call=run.call, result=paid, text="ROI: thin")
     assert check("Thin has delivered $0 of value.", [run]).violations == []
+
+
+def test_a_signal_reading_of_zero_does_not_ground_zero_dollars():
+    # a health signal read 0 logins ("value": 0) and a count ("total": 0): neither is money
+    score = {
+        "command": "score",
+        "account_id": "thin",
+        "dimensions": [{"name": "usage", "signals": [{"name": "logins", "value": 0}]}],
+        "total": 0,
+    }
+    run = ToolRun(call=Call(name="score", args={"account": "thin"}), result=score, text="thin")
+    assert [v.text for v in check("Thin brings in $0 a year.", [run]).violations] == ["$0"]
