@@ -172,7 +172,8 @@ class Nodes:
             except ValueError as err:  # pydantic's ValidationError is a ValueError
                 return {"answer": f"I could not run {call.name}: {short_error(err)}", "calls": []}
         if Plan.model_validate(state.plan).model_calls:  # a model chose the calls
-            calls, question = self._named_accounts(calls, state, ctx)
+            focus = self._focus(state, runtime)
+            calls, question = self._named_accounts(calls, state, ctx, focus)
             if question:
                 return {"answer": question, "calls": []}
         writes = [c for c in calls if get_command(c["name"]).writes]
@@ -183,7 +184,7 @@ class Nodes:
         return {"calls": reads + writes[:1], "errors": errors}
 
     def _named_accounts(
-        self, calls: list[dict[str, Any]], state: State, ctx: RunContext
+        self, calls: list[dict[str, Any]], state: State, ctx: RunContext, focus: str | None
     ) -> tuple[list[dict[str, Any]], str | None]:
         """Keep a model's calls on accounts the conversation named; else the user's, or ask.
 
@@ -204,7 +205,7 @@ class Nodes:
             if not account or account == state.focus_id or _named(account, ctx, said):
                 kept.append(call)
                 continue
-            mine = Grammar(ctx.as_of).plan(state.text, [], state.focus_name).calls
+            mine = Grammar(ctx.as_of).plan(state.text, [], focus).calls
             same = [c for c in mine if c.name == call["name"] and c.args.get("account")]
             try:
                 fixed = resolved_call(same[0], ctx, state) if same else None

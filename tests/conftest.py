@@ -76,6 +76,22 @@ def demo_portfolio(demo_db_url):
 
 
 @pytest.fixture
+def demo_copy(demo_db_url, tmp_path, monkeypatch) -> str:
+    """Point the settings at a private copy of the demo store (for tests that write)."""
+    import sqlite3
+
+    target = tmp_path / "demo-copy.db"
+    with sqlite3.connect(demo_db_url.removeprefix("sqlite:///")) as src:
+        dst = sqlite3.connect(target)
+        src.backup(dst)
+        dst.close()
+    url = f"sqlite:///{target}"
+    monkeypatch.setenv("CSM_DATABASE_URL", url)
+    get_settings.cache_clear()
+    return url
+
+
+@pytest.fixture
 def demo_env(demo_db_url, monkeypatch) -> str:
     """Point the CLI at the demo store (read-only use)."""
     monkeypatch.setenv("CSM_DATABASE_URL", demo_db_url)

@@ -1,7 +1,6 @@
 """`csm ask` and `csm chat` through the CLI runner, on a copy of the demo store."""
 
 import json
-import sqlite3
 
 import pytest
 from typer.testing import CliRunner
@@ -17,18 +16,11 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def demo_copy(demo_db_url, tmp_path, monkeypatch):
-    """Point the CLI at a private copy of the demo store (writes must not touch the shared one)."""
-    target = tmp_path / "demo-copy.db"
-    with sqlite3.connect(demo_db_url.removeprefix("sqlite:///")) as src:
-        dst = sqlite3.connect(target)
-        src.backup(dst)
-        dst.close()
-    url = f"sqlite:///{target}"
-    monkeypatch.setenv("CSM_DATABASE_URL", url)
+def demo_copy(demo_copy, monkeypatch):
+    """The shared private demo copy, with Dana as the user."""
     monkeypatch.setenv("CSM_USER", "dana")
     get_settings.cache_clear()
-    return url
+    return demo_copy
 
 
 def audit(url):

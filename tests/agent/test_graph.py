@@ -4,7 +4,6 @@ Writes go to a copy of the demo store (the session's demo store is shared and re
 """
 
 import json
-import sqlite3
 
 import pytest
 from sqlalchemy import func, select
@@ -25,20 +24,6 @@ from tests.conftest import DEMO_AS_OF
 
 AS_OF = DEMO_AS_OF.isoformat()
 NOTE = "log a note on Acme Corp: called Greg about the renewal"
-
-
-@pytest.fixture
-def demo_copy(demo_db_url, tmp_path, monkeypatch):
-    """Point the settings at a private copy of the demo store; return its URL."""
-    target = tmp_path / "demo-copy.db"
-    with sqlite3.connect(demo_db_url.removeprefix("sqlite:///")) as src:
-        dst = sqlite3.connect(target)
-        src.backup(dst)
-        dst.close()
-    url = f"sqlite:///{target}"
-    monkeypatch.setenv("CSM_DATABASE_URL", url)
-    get_settings.cache_clear()
-    return url
 
 
 @pytest.fixture
